@@ -1,0 +1,204 @@
+"""Lesson 09: the deterministic growth model solved by value function iteration (VFI).
+
+A planner chooses next period's capital k' given capital k:
+
+    V(k) = max_{k'} U(k^alpha + (1 - delta) k - k') + beta V(k'),   U(c) = (c^(1-sigma) - 1) / (1 - sigma)
+
+(log utility when sigma = 1). Three solvers of the same algorithm: plain loops with SciPy's
+bounded scalar minimiser, the same maximisation spread over a process pool that lives across
+iterations, and a Numba version with its own golden-section search. All interpolate V linearly
+between grid points.
+"""
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+from scipy.optimize import minimize_scalar
+
+GOLDEN = (math.sqrt(5) - 1) / 2
+SEARCH_TOLERANCE = 1e-8  # on k', for every maximiser
+
+
+@dataclass(frozen=True)
+class Params:
+    """The model's parameters (the assignment's values by default)."""
+
+    sigma: float = 2.0
+    beta: float = 0.95
+    delta: float = 0.1
+    alpha: float = 0.33
+
+
+@dataclass
+class Solution:
+    """A solved model: the grid, the value function, the policy k'(k), consumption, and the
+    sup-norm distance between successive value functions at each iteration."""
+
+    grid: np.ndarray
+    value: np.ndarray
+    policy: np.ndarray
+    consumption: np.ndarray
+    distances: list = field(default_factory=list)
+
+
+def steady_state(p):
+    """k* from the Euler equation at rest: 1 = beta (alpha k^(alpha-1) + 1 - delta)."""
+    return (p.alpha / (1 / p.beta - 1 + p.delta)) ** (1 / (1 - p.alpha))
+
+
+def make_grid(p, n_points, low=0.25, high=1.75):
+    """``n_points`` capital levels from ``low`` k* to ``high`` k*."""
+    return np.linspace(low * steady_state(p), high * steady_state(p), n_points)
+
+
+def resources(k, p):
+    """Output plus undepreciated capital: what can be eaten or saved."""
+    return k**p.alpha + (1 - p.delta) * k
+
+
+def utility(c, sigma):
+    """CRRA utility; log utility when sigma is 1."""
+    return np.log(c) if sigma == 1 else (c ** (1 - sigma) - 1) / (1 - sigma)
+
+
+def _choice_bounds(k, grid, p):
+    """k' stays on the grid and leaves positive consumption."""
+    return grid[0], min(grid[-1], resources(k, p) - 1e-10)
+
+
+def bellman_point(k, grid, value, p):
+    """Best value and k' at capital ``k``, by SciPy's bounded minimiser on minus the objective."""
+    low, high = _choice_bounds(k, grid, p)
+
+    def minus_objective(k_next):
+        return -(utility(resources(k, p) - k_next, p.sigma) + p.beta * np.interp(k_next, grid, value))
+
+    best = minimize_scalar(minus_objective, bounds=(low, high), method="bounded",
+                           options={"xatol": SEARCH_TOLERANCE})
+    return -best.fun, best.x
+
+
+def bellman_chunk(ks, grid, value, p):
+    """:func:`bellman_point` for each capital level in ``ks``: the job a pool worker runs."""
+    return np.array([bellman_point(k, grid, value, p) for k in ks])
+
+
+def bellman_update(grid, value, p, executor=None, n_chunks=1):
+    """One VFI step: new value and policy on the whole grid.
+
+    Serial without ``executor``; otherwise the grid is cut into ``n_chunks`` chunks, one task
+    each (``n_chunks=len(grid)`` is one future per point)."""
+    if executor is None:
+        result = bellman_chunk(grid, grid, value, p)
+    else:
+        chunks = np.array_split(grid, n_chunks)
+        result = np.concatenate(list(executor.map(bellman_chunk, chunks, [grid] * n_chunks,
+                                                  [value] * n_chunks, [p] * n_chunks)))
+    return result[:, 0], result[:, 1]
+
+
+def solve_vfi(p=Params(), n_points=100, tol=1e-6, max_iter=2000, executor=None, n_chunks=1):
+    """Iterate the Bellman operator from V = 0 until successive values differ by less than
+    ``tol`` (sup norm), or ``max_iter`` steps."""
+    grid = make_grid(p, n_points)
+    value, distances = np.zeros(n_points), []
+    for _ in range(max_iter):
+        new_value, policy = bellman_update(grid, value, p, executor, n_chunks)
+        distances.append(float(np.max(np.abs(new_value - value))))
+        value = new_value
+        if distances[-1] < tol:
+            break
+    return Solution(grid, value, policy, resources(grid, p) - policy, distances)
+
+
+# --------------------------------------------------------------------------------------------
+# The same algorithm, compiled
+
+
+@njit(cache=True)
+def _interp(x, grid, value):
+    """Linear interpolation on an evenly spaced grid."""
+    step = (grid[-1] - grid[0]) / (len(grid) - 1)
+    i = min(max(int((x - grid[0]) / step), 0), len(grid) - 2)
+    weight = (x - grid[i]) / step
+    return (1 - weight) * value[i] + weight * value[i + 1]
+
+
+@njit(cache=True)
+def _objective(k_next, k, grid, value, sigma, beta, delta, alpha):
+    c = k**alpha + (1 - delta) * k - k_next
+    u = math.log(c) if sigma == 1 else (c ** (1 - sigma) - 1) / (1 - sigma)
+    return u + beta * _interp(k_next, grid, value)
+
+
+@njit(cache=True)
+def _golden_section_max(k, grid, value, sigma, beta, delta, alpha, low, high):
+    """Maximise the Bellman objective over [low, high] by golden-section search."""
+    a, b = low, high
+    x1, x2 = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
+    f1 = _objective(x1, k, grid, value, sigma, beta, delta, alpha)
+    f2 = _objective(x2, k, grid, value, sigma, beta, delta, alpha)
+    while b - a > SEARCH_TOLERANCE:
+        if f1 < f2:
+            a, x1, f1 = x1, x2, f2
+            x2 = a + GOLDEN * (b - a)
+            f2 = _objective(x2, k, grid, value, sigma, beta, delta, alpha)
+        else:
+            b, x2, f2 = x2, x1, f1
+            x1 = b - GOLDEN * (b - a)
+            f1 = _objective(x1, k, grid, value, sigma, beta, delta, alpha)
+    best = (a + b) / 2
+    return _objective(best, k, grid, value, sigma, beta, delta, alpha), best
+
+
+@njit(cache=True)
+def _vfi_compiled(grid, sigma, beta, delta, alpha, tol, max_iter):
+    n = len(grid)
+    value, new_value, policy = np.zeros(n), np.zeros(n), np.zeros(n)
+    distances = np.empty(max_iter)
+    for iteration in range(max_iter):
+        for i in range(n):
+            k = grid[i]
+            high = min(grid[-1], k**alpha + (1 - delta) * k - 1e-10)
+            new_value[i], policy[i] = _golden_section_max(k, grid, value, sigma, beta, delta, alpha, grid[0], high)
+        distances[iteration] = np.max(np.abs(new_value - value))
+        value[:] = new_value
+        if distances[iteration] < tol:
+            return value, policy, distances[:iteration + 1]
+    return value, policy, distances
+
+
+def solve_vfi_numba(p=Params(), n_points=100, tol=1e-6, max_iter=2000):
+    """:func:`solve_vfi` compiled with Numba (golden-section search instead of SciPy's Brent)."""
+    grid = make_grid(p, n_points)
+    value, policy, distances = _vfi_compiled(grid, p.sigma, p.beta, p.delta, p.alpha, tol, max_iter)
+    return Solution(grid, value, policy, resources(grid, p) - policy, distances.tolist())
+
+
+# --------------------------------------------------------------------------------------------
+# Accuracy and timing
+
+
+def euler_errors(solution, p):
+    """log10 of the relative Euler equation error at each grid point.
+
+    The consumption the Euler equation implies today, given the policy's consumption tomorrow,
+    compared with the policy's consumption today (points whose k' sits on the grid's edge, where
+    the Euler equation need not hold, are NaN)."""
+    k_next = solution.policy
+    c_next = np.interp(k_next, solution.grid, solution.consumption)
+    gross_return = p.alpha * k_next ** (p.alpha - 1) + 1 - p.delta
+    implied = (p.beta * c_next ** (-p.sigma) * gross_return) ** (-1 / p.sigma)
+    errors = np.log10(np.abs(implied / solution.consumption - 1) + 1e-16)
+    at_edge = (k_next <= solution.grid[0] + 1e-6) | (k_next >= solution.grid[-1] - 1e-6)
+    return np.where(at_edge, np.nan, errors)
+
+
+def seconds_per_iteration(solver, iterations=3, **options):
+    """Wall time of one VFI iteration, from ``iterations`` steps of ``solver``."""
+    start = time.perf_counter()
+    solver(tol=0.0, max_iter=iterations, **options)
+    return (time.perf_counter() - start) / iterations
