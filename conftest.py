@@ -32,13 +32,21 @@ def pytest_configure(config):
     config._course_ipython_dir = ipython_dir
 
 
+def _own_multiprocessing_helper(proc, me):
+    """This process's own resource tracker or fork server: multiprocessing starts one on first
+    use and it ends together with this process, so it is not left behind."""
+    cmdline = " ".join(proc.info["cmdline"] or [])
+    return proc.info["ppid"] == me and ("multiprocessing.resource_tracker" in cmdline
+                                        or "multiprocessing.forkserver" in cmdline)
+
+
 def _processes_left_behind():
     """Processes other than this one that inherited this session's marker."""
     me = os.getpid()
     token = os.environ.get(MARKER)
     left = []
-    for proc in psutil.process_iter(["pid", "cmdline"]):
-        if proc.pid == me:
+    for proc in psutil.process_iter(["pid", "ppid", "cmdline"]):
+        if proc.pid == me or _own_multiprocessing_helper(proc, me):
             continue
         try:
             if proc.environ().get(MARKER) == token:
