@@ -20,9 +20,10 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 env: $(STAMP)
 
+LAB_DIR  ?= notebooks
 LAB_ARGS ?=
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
+	$(BIN)/jupyter lab $(LAB_DIR) $(LAB_ARGS)
 
 test: test-unit test-notebooks test-notebooks-spawn
 

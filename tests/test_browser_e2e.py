@@ -4,7 +4,8 @@ headless Chromium by Playwright.
 Lesson 04 must show its progress bar as a widget (not the "IProgress not found" text), lesson 06
 its plots as images, neither any error; lesson 01 must run under the ``spawn`` start method (as on
 Windows and macOS) with errors only in its cells tagged ``raises-exception``. Screenshots go to
-``test-artifacts/browser/``. Notebooks are run in the browser and never saved (autosave is off).
+``test-artifacts/browser/``. The server serves a copy of the notebooks (beside a link to ``data/``),
+so the run leaves nothing in the repository; autosave is off as well.
 
 Needs Chromium (Debian: ``sudo apt-get install chromium``; or point ``COURSE_CHROMIUM`` at a
 Chromium binary). Without it the tests are skipped with that reason, except where
@@ -71,6 +72,9 @@ class LabServer:
     configuration; always shut down, kernels included."""
 
     def __init__(self, scratch, extra_env):
+        self.notebooks = scratch / "course" / "notebooks"
+        shutil.copytree(ROOT / "notebooks", self.notebooks, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        (scratch / "course" / "data").symlink_to(ROOT / "data", target_is_directory=True)
         self.port, self.token = free_port(), secrets.token_hex(16)
         self.base = f"http://127.0.0.1:{self.port}"
         settings = scratch / "lab-settings"
@@ -86,7 +90,8 @@ class LabServer:
         if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
             lab_args += " --allow-root"
         self.log = open(scratch / "lab.log", "w")
-        self.process = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_ARGS={lab_args}"], cwd=ROOT,
+        self.process = subprocess.Popen(["make", "--no-print-directory", "lab", f"LAB_DIR={self.notebooks}",
+                                         f"LAB_ARGS={lab_args}"], cwd=ROOT,
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.wait_until_up()
 
@@ -207,7 +212,7 @@ def outputs(page, selector):
 
 
 def test_lessons_04_and_06_run_in_jupyterlab(lab, page):
-    before = {name: (ROOT / "notebooks" / name).read_bytes() for name in ("04_progress.ipynb", "06_intraday_panel.ipynb")}
+    before = {name: (lab.notebooks / name).read_bytes() for name in ("04_progress.ipynb", "06_intraday_panel.ipynb")}
     listing = open_lesson_list(page, lab)
     assert {"01_map.ipynb", "04_progress.ipynb", "06_intraday_panel.ipynb"} <= set(listing)
 
@@ -221,8 +226,8 @@ def test_lessons_04_and_06_run_in_jupyterlab(lab, page):
     run_all_cells(page, lab, "06_intraday_panel.ipynb", "06_intraday_panel.png")
     assert outputs(page, ".jp-OutputArea-output img").count() >= 2  # the timing plot and the year's band
     assert outputs(page, '[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
-    after = {name: (ROOT / "notebooks" / name).read_bytes() for name in before}
-    assert after == before, "the browser run must not change the notebooks on disk"
+    after = {name: (lab.notebooks / name).read_bytes() for name in before}
+    assert after == before, "running the notebooks in the browser must not save them"
 
 
 @pytest.mark.parametrize("lab", [{"COURSE_START_METHOD": "spawn"}], indirect=True)
