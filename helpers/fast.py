@@ -10,7 +10,6 @@ The compiled bootstrap reproduces exactly from a seed whatever the number of thr
 ``SeedSequence(seed).generate_state(n_samples)``, not from per-thread generator state.
 """
 
-import numba
 import numpy as np
 import pandas as pd
 from numba import njit, prange
@@ -178,8 +177,3 @@ def scipy_ci(returns, n_samples, seed=DEFAULT_SEED, cells=None):
         lower[d, k], upper[d, k] = result.confidence_interval
     columns = pd.MultiIndex.from_product([like.columns, ["lower", "upper"]], names=["ticker", "bound"])
     return pd.DataFrame(np.stack([lower, upper], axis=-1).reshape(len(like), -1), index=like.index, columns=columns)
-
-
-def threads_available():
-    """How many threads Numba's parallel loops use now."""
-    return numba.get_num_threads()
