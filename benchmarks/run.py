@@ -2,10 +2,13 @@
 
     python -m benchmarks.run [--quick] [--out results]
 
-writes ``benchmarks.md`` (tables), ``benchmarks.json`` (every figure) and plots into the output
-folder. Each figure is the median of several runs, with min and max; every comparison is a ratio
-of two figures measured in the same run. ``--quick`` runs every section with tiny sizes as a
-smoke test: its figures mean nothing and no target is judged on them.
+writes ``benchmarks.md`` (tables), ``benchmarks.json`` (every figure) and ``benchmarks.png``
+(plots) into the output folder. Each figure is the median of several runs, with min and max;
+every comparison is a ratio of two figures measured in the same run. ``--quick`` runs every
+section with tiny sizes as a smoke test: its figures mean nothing and no target is judged.
+
+A section that cannot run (its lesson's module missing or broken) does not stop the others: the
+report says "not available" and why, and the traceback goes to stderr.
 """
 
 import argparse
@@ -17,46 +20,43 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numba  # noqa: E402
-import numpy as np  # noqa: E402
-
-from benchmarks.timing import efficiency, measure, ratio  # noqa: E402
-from helpers import fast, growth  # noqa: E402
-from helpers.concurrency_types import cpu_work  # noqa: E402
-from helpers.data import ensure_data, intraday_log_returns, load_prices  # noqa: E402
-from helpers.panel import compute_ci, compute_ci_chunked  # noqa: E402
-from helpers.workers import sleep_for, tiny_task  # noqa: E402
+from benchmarks.report import NOT_AVAILABLE, markdown, plots, target_rows
+from helpers.timing import efficiency, measure, ratio, scale, seconds, stopwatch
 
 ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
 FULL = {"repeats": 3, "sleep_jobs": 8, "sleep": 0.25, "cpu_jobs": 4, "cpu_steps": 3_000_000, "tiny_jobs": 20_000,
-        "samples": 1000, "memory_samples": 1000, "grids": [50, 100, 200, 400], "vfi_iterations": 10,
-        "numba_grid": 1000, "notebooks": True}
+        "chunksizes": [1, 10, 100, 1000], "round_trips": 50, "months": None, "samples": 1000, "lecture_samples": 5,
+        "memory_samples": 1000, "grids": [50, 100, 200, 400], "vfi_tolerance": 1e-6, "numba_grid": 1000,
+        "notebooks": "all"}
 QUICK = {"repeats": 1, "sleep_jobs": 4, "sleep": 0.05, "cpu_jobs": 2, "cpu_steps": 100_000, "tiny_jobs": 500,
-         "samples": 4, "memory_samples": 4, "grids": [20, 40], "vfi_iterations": 2, "numba_grid": 100,
-         "notebooks": False}
+         "chunksizes": [1, 100], "round_trips": 5, "months": ("2007-01", "2007-02"), "samples": 4, "lecture_samples": 1,
+         "memory_samples": 4, "grids": [20, 40], "vfi_tolerance": 1e-2, "numba_grid": 100,
+         "notebooks": ["03_ordering.ipynb"]}
 
 
 def machine():
-    """What the figures were measured on."""
+    """What the figures were measured on: cores, CPU model, system, Python and library versions."""
+    import dask
+    import matplotlib
+    import numba
+    import numpy
+    import pandas
+    import scipy
+
     cpu = platform.processor() or platform.machine()
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         names = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
                  if line.startswith("model name")]
         cpu = names[0] if names else cpu
-    import dask
-    import pandas
-    import scipy
     return {"cores": os.cpu_count(), "cpu": cpu, "system": platform.platform(), "python": platform.python_version(),
-            "numpy": np.__version__, "pandas": pandas.__version__, "scipy": scipy.__version__,
-            "numba": numba.__version__, "dask": dask.__version__}
+            "numpy": numpy.__version__, "pandas": pandas.__version__, "scipy": scipy.__version__,
+            "numba": numba.__version__, "dask": dask.__version__, "matplotlib": matplotlib.__version__}
 
 
 def pool_map(function, values, workers, chunksize=1):
@@ -65,79 +65,135 @@ def pool_map(function, values, workers, chunksize=1):
         return list(executor.map(function, values, chunksize=chunksize))
 
 
+def worker_counts():
+    """1, 2, ... up to the number of cores, and always 2 (the course's targets are for 2 workers)."""
+    return list(range(1, max(2, os.cpu_count() or 1) + 1))
+
+
 def pool_efficiency(cfg):
     """Section 1: sleep and CPU jobs on 1..cores workers; pool start-up; one future; chunksize."""
+    from helpers.concurrency_types import cpu_work
+    from helpers.workers import sleep_for, tiny_task
+
     sleeps, cpu_jobs = [cfg["sleep"]] * cfg["sleep_jobs"], [cfg["cpu_steps"]] * cfg["cpu_jobs"]
     rows = []
     for label, function, jobs in [("sleep jobs", sleep_for, sleeps), ("CPU-bound jobs", cpu_work, cpu_jobs)]:
         serial = measure(lambda: [function(job) for job in jobs], cfg["repeats"])
-        rows.append({"jobs": label, "workers": "serial", **serial})
-        for workers in range(1, (os.cpu_count() or 1) + 1):
+        rows.append({"jobs": label, "count": len(jobs), "workers": "serial", **serial})
+        for workers in worker_counts():
             timed = measure(lambda: pool_map(function, jobs, workers), cfg["repeats"])
             speed_up = ratio(serial, timed)
-            rows.append({"jobs": label, "workers": workers, **timed, "speed_up": speed_up,
+            rows.append({"jobs": label, "count": len(jobs), "workers": workers, **timed, "speed_up": speed_up,
                          "efficiency": efficiency(speed_up, workers)})
     startup = measure(lambda: pool_map(tiny_task, [1], 2), cfg["repeats"] + 2)
     with ProcessPoolExecutor(max_workers=1) as executor:
-        executor.submit(tiny_task, 1).result()
-        round_trip = measure(lambda: executor.submit(tiny_task, 1).result(), 50)
-    chunks = {size: measure(lambda: pool_map(tiny_task, range(cfg["tiny_jobs"]), 2, size), cfg["repeats"])
-              for size in (1, 10, 100, 1000)}
-    return {"scaling": rows, "pool_startup": startup, "future_round_trip": round_trip,
-            "chunksize": {str(size): figures for size, figures in chunks.items()}, "tiny_jobs": cfg["tiny_jobs"]}
+        executor.submit(tiny_task, 1).result()  # the worker is up before the clock starts
+        round_trip = measure(lambda: executor.submit(tiny_task, 1).result(), cfg["round_trips"])
+    chunks = {str(size): measure(lambda: pool_map(tiny_task, range(cfg["tiny_jobs"]), 2, size), cfg["repeats"])
+              for size in cfg["chunksizes"]}
+    return {"sleep_seconds": cfg["sleep"], "cpu_steps": cfg["cpu_steps"], "scaling": rows, "pool_startup": startup,
+            "future_round_trip": round_trip, "chunksize": chunks, "tiny_jobs": cfg["tiny_jobs"]}
 
 
-def lesson06(cfg, returns):
-    """Section 2: the pandas bootstrap, serial and on a 2-worker pool (batched)."""
+def load_returns(cfg):
+    """The course's panel of intraday log returns (simulated into data/ if it is not there yet)."""
+    from helpers.data import ensure_data, intraday_log_returns, load_prices
+
+    ensure_data(DATA)
+    returns = intraday_log_returns(load_prices(DATA))
+    return returns if cfg["months"] is None else returns.loc[cfg["months"][0]:cfg["months"][1]]
+
+
+def lesson06(cfg):
+    """Section 2: the pandas bootstrap, serial and on a 2-worker pool, small and full data.
+
+    The pool runs two ways: lesson 06's (the returns travel with every batch) and lesson 11's
+    (the returns travel once per worker, through the pool's initializer). The lecture's own
+    groupby/apply version is timed on a few samples and scaled up, as lesson 06 does."""
+    import numpy as np
+
+    from helpers.panel import compute_ci, samples_to_statistics_lecture
+    from helpers.sharing import compute_ci_initializer
+
+    returns = load_returns(cfg)
     small = returns.loc["2007-01", ["CSCO", "BA"]]
+    n = cfg["samples"]
     out = {}
-    for label, data in [("small sample (January, CSCO and BA)", small), ("full panel", returns)]:
-        serial = measure(lambda: compute_ci(data, cfg["samples"], seed=1), cfg["repeats"])
-        pooled = measure(lambda: compute_ci(data, cfg["samples"], seed=1, max_workers=2), cfg["repeats"])
-        out[label] = {"samples": cfg["samples"], "serial": serial, "2 workers": pooled, "speed_up": ratio(serial, pooled)}
+    for label, data in [("small sample (January 2007, CSCO and BA)", small), ("full panel", returns)]:
+        serial = measure(lambda: compute_ci(data, n, seed=1), cfg["repeats"])
+        batches = measure(lambda: compute_ci(data, n, seed=1, max_workers=2), cfg["repeats"])
+        initializer = measure(lambda: compute_ci_initializer(data, n, seed=1, max_workers=2), cfg["repeats"])
+        seeds = np.random.SeedSequence(1).spawn(cfg["lecture_samples"])
+        lecture = measure(lambda: samples_to_statistics_lecture(data, seeds), 1)
+        out[label] = {"samples": n, "days": int(data.index.normalize().nunique()), "stocks": data.shape[1],
+                      "serial": serial, "2 workers, data with every batch": batches,
+                      "2 workers, data once per worker": initializer,
+                      "lecture's way, serial (scaled up)": scale(lecture, n / cfg["lecture_samples"]),
+                      "lecture_samples": cfg["lecture_samples"],
+                      "speed_up": ratio(serial, batches), "speed_up_initializer": ratio(serial, initializer)}
     return out
 
 
-def lesson07(cfg, returns, pandas_serial):
+def compile_seconds(kernel, *arguments):
+    """Wall time of compiling ``kernel`` afresh (its options, no on-disk cache) and calling it once."""
+    import numba
+
+    options = {key: value for key, value in kernel.targetoptions.items() if key != "nopython"}
+    fresh = numba.njit(**options)(kernel.py_func)
+    return seconds(fresh, *arguments)
+
+
+def lesson07(cfg, pandas_serial):
     """Section 3: vectorized NumPy, scipy.stats.bootstrap and the compiled kernel on the full panel."""
-    n = cfg["samples"]
-    fresh = numba.njit(parallel=True, fastmath=True)(fast.bootstrap_rv_compiled.py_func)
-    values, offsets, _ = fast.returns_to_arrays(returns)
-    seeds = np.random.SeedSequence(1).generate_state(2, dtype=np.uint64)
-    start = time.perf_counter()
-    fresh(values, offsets, seeds)
-    compile_seconds = time.perf_counter() - start
-    fast.compiled_ci(returns, 2)  # warm (from the on-disk cache or compiled here)
+    import numba
+    import numpy as np
+
+    from helpers import compiled
+
+    returns, n = load_returns(cfg), cfg["samples"]
+    values, offsets, _ = compiled.returns_to_arrays(returns)
+    tiny_seeds = np.random.SeedSequence(1).generate_state(2, dtype=np.uint64)
+    compiling = compile_seconds(compiled.bootstrap_rv_compiled, values, offsets, tiny_seeds)
+    compiled.compiled_ci(returns, 2)  # warm: from the on-disk cache, or compiled here
     figures = {
-        "vectorized NumPy": measure(lambda: fast.numpy_ci(returns, n), cfg["repeats"]),
-        "scipy.stats.bootstrap": measure(lambda: fast.scipy_ci(returns, n), 1),
-        "compiled (Numba, warm)": measure(lambda: fast.compiled_ci(returns, n), cfg["repeats"] + 2),
+        "vectorized NumPy": measure(lambda: compiled.numpy_ci(returns, n), cfg["repeats"]),
+        "scipy.stats.bootstrap": measure(lambda: compiled.scipy_ci(returns, n), cfg["repeats"]),
+        "compiled (Numba, warm)": measure(lambda: compiled.compiled_ci(returns, n), cfg["repeats"] + 2),
     }
-    return {"samples": n, "compile_seconds": compile_seconds, "numba_threads": numba.get_num_threads(), **figures,
-            "vs pandas serial": {name: ratio(pandas_serial, f) for name, f in figures.items()},
-            "compiled vs scipy": ratio(figures["scipy.stats.bootstrap"], figures["compiled (Numba, warm)"])}
+    out = {"samples": n, "compile_seconds": compiling, "numba_threads": numba.get_num_threads(), **figures,
+           "compiled vs scipy": ratio(figures["scipy.stats.bootstrap"], figures["compiled (Numba, warm)"])}
+    if pandas_serial is not None:
+        out["vs pandas serial"] = {name: ratio(pandas_serial, f) for name, f in figures.items()}
+    return out
 
 
 def lesson09(cfg):
-    """Section 4: value function iteration, time per iteration, loops vs pool vs Numba."""
-    p, k = growth.Params(), cfg["vfi_iterations"]
-    growth.solve_vfi_numba(p, n_points=20, tol=1e-3)  # compile or load from cache
+    """Section 4: value function iteration, whole solves from V = 0 to the tolerance (as lesson 09
+    times them): loops vs a pool of 2 vs Numba per grid size; then Numba on the largest grid."""
+    from helpers import growth
+    from helpers.workers import tiny_task
+
+    p, tol = growth.Params(), cfg["vfi_tolerance"]
+    growth.solve_vfi_numba(p, n_points=20, tol=1e-3)  # compiled, or loaded from the on-disk cache
     rows = []
     with ProcessPoolExecutor(max_workers=2) as executor:
-        executor.submit(tiny_task, 1).result()
+        executor.submit(tiny_task, 1).result()  # the pool lives across iterations, as in lesson 09
         for n in cfg["grids"]:
-            loops = measure(lambda: growth.solve_vfi(p, n, tol=0.0, max_iter=k), cfg["repeats"])
-            pool = measure(lambda: growth.solve_vfi(p, n, tol=0.0, max_iter=k, executor=executor, n_chunks=4),
-                           cfg["repeats"])
-            compiled = measure(lambda: growth.solve_vfi_numba(p, n, tol=0.0, max_iter=k), cfg["repeats"])
-            rows.append({"grid": n, "iterations": k, "loops": loops, "pool of 2": pool, "Numba": compiled,
+            iterations = len(growth.solve_vfi_numba(p, n, tol=tol).distances)
+            loops = measure(lambda: growth.solve_vfi(p, n, tol=tol), cfg["repeats"])
+            pool = measure(lambda: growth.solve_vfi(p, n, tol=tol, executor=executor, n_chunks=4), cfg["repeats"])
+            compiled = measure(lambda: growth.solve_vfi_numba(p, n, tol=tol), cfg["repeats"])
+            rows.append({"grid": n, "iterations": iterations, "loops": loops, "pool of 2": pool, "Numba": compiled,
                          "pool vs loops": ratio(loops, pool), "Numba vs loops": ratio(loops, compiled)})
+    iterations = len(growth.solve_vfi_numba(p, cfg["numba_grid"], tol=1e-6).distances)
     full = measure(lambda: growth.solve_vfi_numba(p, cfg["numba_grid"], tol=1e-6), cfg["repeats"])
-    return {"per_grid": rows, "numba_full_solution": {"grid": cfg["numba_grid"], "tolerance": 1e-6, **full}}
+    return {"tolerance": tol, "per_grid": rows,
+            "numba_full_solution": {"grid": cfg["numba_grid"], "tolerance": 1e-6, "iterations": iterations, **full}}
 
 
-def notebook_wall_times():
-    """Section 5: each notebook executed top to bottom in a fresh kernel, on a copy."""
+def notebook_wall_times(cfg):
+    """Section 5: each notebook executed top to bottom in a fresh kernel, on a temporary copy
+    (the committed notebooks are not touched); ``data/`` is linked next to the copy."""
     import nbformat
     from nbclient import NotebookClient
 
@@ -145,166 +201,121 @@ def notebook_wall_times():
     with tempfile.TemporaryDirectory() as scratch:
         copy = Path(scratch) / "notebooks"
         shutil.copytree(ROOT / "notebooks", copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        (Path(scratch) / "data").symlink_to(ROOT / "data")
-        for path in sorted(copy.glob("[0-9][0-9]_*.ipynb")):
+        (Path(scratch) / "data").symlink_to(DATA)
+        paths = sorted(copy.glob("[0-9][0-9]_*.ipynb"))
+        if cfg["notebooks"] != "all":
+            paths = [path for path in paths if path.name in cfg["notebooks"]]
+        for path in paths:
             notebook = nbformat.read(path, as_version=4)
-            start = time.perf_counter()
-            NotebookClient(notebook, timeout=1200, resources={"metadata": {"path": str(copy)}}).execute()
-            times[path.name] = time.perf_counter() - start
+            with stopwatch() as clock:
+                NotebookClient(notebook, timeout=1200, kernel_name="python3",
+                               resources={"metadata": {"path": str(copy)}}).execute()
+            times[path.name] = clock.seconds
+    if not times:
+        raise FileNotFoundError(f"no notebook to execute among {cfg['notebooks']} in notebooks/")
     return times
 
 
 MEMORY_PROBE = """
-import sys, tracemalloc
+import re, sys, tracemalloc
 from helpers.data import intraday_log_returns, load_prices
 from helpers.panel import compute_ci, compute_ci_chunked
-returns = intraday_log_returns(load_prices(sys.argv[1]))
-run = compute_ci_chunked if sys.argv[3] == "chunked" else compute_ci
-tracemalloc.start()
-run(returns, int(sys.argv[2]), seed=1)
-print(tracemalloc.get_traced_memory()[1])
+
+def status_kb(field):
+    return int(re.search(field + r":\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+
+folder, n_samples, variant, method = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+returns = intraday_log_returns(load_prices(folder))
+months = sys.argv[5:]
+if months:
+    returns = returns.loc[months[0]:months[1]]
+run = compute_ci_chunked if variant == "chunked" else compute_ci
+if method == "tracemalloc":
+    tracemalloc.start()
+    run(returns, n_samples, seed=1)
+    print(tracemalloc.get_traced_memory()[1])
+else:
+    with open("/proc/self/clear_refs", "w") as refs:
+        refs.write("5")  # resets the peak resident set size (VmHWM) to the current one
+    before = status_kb("VmRSS")
+    run(returns, n_samples, seed=1)
+    print((status_kb("VmHWM") - before) * 1024)
 """
 
 
+def memory_probe(cfg, variant, method):
+    """Peak bytes of one serial run of ``variant`` in a fresh Python process, after the data is loaded."""
+    months = list(cfg["months"] or [])
+    result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(DATA), str(cfg["memory_samples"]), variant,
+                             method, *months], capture_output=True, text=True, check=True, cwd=ROOT)
+    return int(result.stdout.strip().splitlines()[-1]) / 1e6
+
+
 def peak_memory(cfg):
-    """Section 6: peak memory allocated (Python objects and NumPy/pandas buffers, as traced by
-    ``tracemalloc``) while the full-panel bootstrap runs serially, plain and chunked by stock,
-    each in a fresh process after the data is loaded, in MB."""
-    out = {"samples": cfg["memory_samples"]}
-    for variant in ("plain", "chunked"):
-        result = subprocess.run([sys.executable, "-c", MEMORY_PROBE, str(ROOT / "data"), str(cfg["memory_samples"]),
-                                 variant], capture_output=True, text=True, check=True, cwd=ROOT)
-        out[variant] = int(result.stdout.strip().splitlines()[-1]) / 1e6
-    return out
+    """Section 6: peak memory of the full-panel bootstrap, plain and chunked by stock, in MB.
+
+    Two measures, each in its own fresh process: ``tracemalloc``'s peak of memory allocated through
+    Python (Python objects and NumPy/pandas buffers) during the run, and, on Linux, the growth of
+    the peak resident set size over the resident size after loading (``/proc/self/status``, with
+    the peak reset first), which also counts memory that Python does not trace."""
+    load_returns(cfg)  # the data exist before the probes read them
+    methods = ["tracemalloc"] + (["peak RSS"] if Path("/proc/self/clear_refs").exists() else [])
+    return {"samples": cfg["memory_samples"], "methods": methods,
+            "MB": {variant: {method: memory_probe(cfg, variant, method) for method in methods}
+                   for variant in ("plain", "chunked")}}
 
 
-def target_rows(results, quick):
-    """Each target of the course against what this run measured."""
-    scaling = {(r["jobs"], r["workers"]): r for r in results["pool"]["scaling"]}
-    sleep_two = scaling.get(("sleep jobs", 2), {}).get("speed_up", float("nan"))
-    l06 = results["lesson06"]["full panel"]
-    l07 = results["lesson07"]
-    rows = [
-        ("2-worker pool on the sleep jobs", "≥ 1.8x", sleep_two, sleep_two >= 1.8),
-        (f"2-worker pool, pandas bootstrap ({l06['samples']} samples, full panel)", "≥ 1.7x", l06["speed_up"],
-         l06["speed_up"] >= 1.7 and l06["samples"] >= 200),
-        ("compiled full-panel bootstrap, warm (s)", "≤ 0.5 s", l07["compiled (Numba, warm)"]["median"],
-         l07["compiled (Numba, warm)"]["median"] <= 0.5),
-        ("compiled vs scipy.stats.bootstrap", "≥ 10x", l07["compiled vs scipy"], l07["compiled vs scipy"] >= 10),
-        (f"Numba VFI, {results['lesson09']['numba_full_solution']['grid']} grid points (s)", "< 1 s",
-         results["lesson09"]["numba_full_solution"]["median"], results["lesson09"]["numba_full_solution"]["median"] < 1),
-    ]
-    return [{"target": name, "wanted": wanted, "measured": value,
-             "verdict": "not judged (quick mode)" if quick else ("met" if ok else "MISSED")}
-            for name, wanted, value, ok in rows]
+def run_section(name, step):
+    """Run one section; a section that fails is reported as not available, and the run goes on."""
+    print(f"[bench] {name} ...", flush=True)
+    with stopwatch() as clock:
+        try:
+            result = step()
+        except Exception as error:  # noqa: BLE001 - any failure of one section must not stop the others
+            traceback.print_exc()
+            return {NOT_AVAILABLE: f"{type(error).__name__}: {error}"}
+    print(f"[bench] {name} done in {clock.seconds:.0f} s", flush=True)
+    return result
 
 
-def fmt(figures):
-    return f"{figures['median']:.3f} s (min {figures['min']:.3f}, max {figures['max']:.3f}, n={figures['runs']})"
+def pandas_serial(results):
+    """Section 2's serial full-panel figures, where it ran: section 3's ratios refer to them."""
+    return results["lesson06"].get("full panel", {}).get("serial")
 
 
-def markdown(results):
-    """The report as Markdown tables."""
-    m = results["machine"]
-    lines = ["# Benchmarks of the Concurrency in Python course", "",
-             f"Measured {results['when']} on {m['cores']} cores ({m['cpu']}), {m['system']}; Python {m['python']}, "
-             f"NumPy {m['numpy']}, pandas {m['pandas']}, SciPy {m['scipy']}, Numba {m['numba']}, Dask {m['dask']}.",
-             "Figures: median of several runs (min, max, number of runs). Ratios compare medians from this run."]
-    if results["quick"]:
-        lines.append("**Quick mode: tiny sizes, a smoke test. These figures mean nothing.**")
-    lines += ["", "## Targets", "", "| target | wanted | measured | verdict |", "| --- | --- | --- | --- |"]
-    lines += [f"| {r['target']} | {r['wanted']} | {r['measured']:.3f} | {r['verdict']} |" for r in results["targets"]]
-    pool = results["pool"]
-    lines += ["", "## 1. Pool efficiency", "", "| jobs | workers | time | speed-up | efficiency |",
-              "| --- | --- | --- | --- | --- |"]
-    for r in pool["scaling"]:
-        extra = f"{r['speed_up']:.2f}x | {r['efficiency']:.0%}" if "speed_up" in r else "1.00x | -"
-        lines.append(f"| {r['jobs']} | {r['workers']} | {fmt(r)} | {extra} |")
-    lines += ["", f"- Starting a 2-worker pool and running one trivial job: {fmt(pool['pool_startup'])}",
-              f"- One future's round trip on a running pool: {pool['future_round_trip']['median'] * 1e3:.3f} ms (median)",
-              "", f"`map` over {pool['tiny_jobs']} tiny jobs on 2 workers:", "", "| chunksize | time |", "| --- | --- |"]
-    lines += [f"| {size} | {fmt(f)} |" for size, f in pool["chunksize"].items()]
-    lines += ["", "## 2. Lesson 06: the pandas bootstrap", "", "| data | samples | serial | 2 workers | speed-up |",
-              "| --- | --- | --- | --- | --- |"]
-    lines += [f"| {name} | {r['samples']} | {fmt(r['serial'])} | {fmt(r['2 workers'])} | {r['speed_up']:.2f}x |"
-              for name, r in results["lesson06"].items()]
-    l07 = results["lesson07"]
-    lines += ["", f"## 3. Lesson 07: the full panel, {l07['samples']} samples", "",
-              "| approach | time | vs pandas serial |", "| --- | --- | --- |",
-              f"| pandas, serial (section 2) | {fmt(results['lesson06']['full panel']['serial'])} | 1.00x |"]
-    lines += [f"| {name} | {fmt(l07[name])} | {l07['vs pandas serial'][name]:.1f}x |" for name in l07["vs pandas serial"]]
-    lines += ["", f"Compiled vs scipy.stats.bootstrap: {l07['compiled vs scipy']:.1f}x. Compile time of the kernel "
-              f"(a fresh, uncached compilation): {l07['compile_seconds']:.2f} s. Numba threads: {l07['numba_threads']}."]
-    l09 = results["lesson09"]
-    lines += ["", "## 4. Lesson 09: value function iteration", "",
-              "| grid points | iterations | loops | pool of 2 | Numba | pool vs loops | Numba vs loops |",
-              "| --- | --- | --- | --- | --- | --- | --- |"]
-    lines += [f"| {r['grid']} | {r['iterations']} | {fmt(r['loops'])} | {fmt(r['pool of 2'])} | {fmt(r['Numba'])} | "
-              f"{r['pool vs loops']:.2f}x | {r['Numba vs loops']:.0f}x |" for r in l09["per_grid"]]
-    full = l09["numba_full_solution"]
-    lines += ["", f"Numba, full solution on {full['grid']} grid points to a tolerance of 1e-6: {fmt(full)}"]
-    lines += ["", "## 5. The course: executing each notebook top to bottom", ""]
-    if results["notebooks"]:
-        lines += ["| notebook | seconds |", "| --- | --- |"]
-        lines += [f"| {name} | {seconds:.1f} |" for name, seconds in results["notebooks"].items()]
-        lines.append(f"| all | {sum(results['notebooks'].values()):.1f} |")
-    else:
-        lines.append("Skipped in quick mode.")
-    mem = results["memory"]
-    lines += ["", "## 6. Peak memory of the full-panel bootstrap", "",
-              f"Peak memory allocated (tracemalloc) while a fresh process runs {mem['samples']} samples serially, "
-              "after loading the data:", "", "| variant | MB |", "| --- | --- |",
-              f"| plain (all stocks at once) | {mem['plain']:.0f} |", f"| chunked by stock | {mem['chunked']:.0f} |"]
-    return "\n".join(lines) + "\n"
-
-
-def plots(results, out):
-    """Speed-up against workers, and the lesson-07 comparison."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
-    for jobs in ("sleep jobs", "CPU-bound jobs"):
-        rows = [r for r in results["pool"]["scaling"] if r["jobs"] == jobs and "speed_up" in r]
-        left.plot([r["workers"] for r in rows], [r["speed_up"] for r in rows], marker="o", label=jobs)
-    workers = [r["workers"] for r in results["pool"]["scaling"] if "speed_up" in r]
-    left.plot(sorted(set(workers)), sorted(set(workers)), linestyle="--", color="gray", label="ideal")
-    left.set(xlabel="workers", ylabel="speed-up over serial", title="Process pool scaling")
-    left.legend()
-    l07 = results["lesson07"]
-    names = ["pandas, serial"] + list(l07["vs pandas serial"])
-    seconds = [results["lesson06"]["full panel"]["serial"]["median"]] + [l07[n]["median"] for n in names[1:]]
-    right.barh(names[::-1], seconds[::-1])
-    right.set(xscale="log", xlabel="seconds (log scale)", title=f"Full panel, {l07['samples']} samples")
-    for axis in (left, right):
-        axis.grid(True, alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(out / "benchmarks.png", dpi=100)
-    plt.close(fig)
+# Each section: its key in the results, and how to run it from the settings and the results so far.
+SECTIONS = [("pool", lambda cfg, results: pool_efficiency(cfg)),
+            ("lesson06", lambda cfg, results: lesson06(cfg)),
+            ("lesson07", lambda cfg, results: lesson07(cfg, pandas_serial(results))),
+            ("lesson09", lambda cfg, results: lesson09(cfg)),
+            ("notebooks", lambda cfg, results: notebook_wall_times(cfg)),
+            ("memory", lambda cfg, results: peak_memory(cfg))]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke test, no figure means anything")
     parser.add_argument("--out", default="results", help="folder for benchmarks.md, .json and .png")
+    parser.add_argument("--only", nargs="+", choices=[key for key, _ in SECTIONS], metavar="SECTION",
+                        help="run only these sections (the others are reported as not run): "
+                             + ", ".join(key for key, _ in SECTIONS))
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ensure_data(ROOT / "data")
-    returns = intraday_log_returns(load_prices(ROOT / "data"))
-    if args.quick:
-        returns = returns.loc["2007-01":"2007-02"]
-    results = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(), "config": cfg}
-    steps = [("pool", lambda: pool_efficiency(cfg)), ("lesson06", lambda: lesson06(cfg, returns)),
-             ("lesson07", lambda: lesson07(cfg, returns, results["lesson06"]["full panel"]["serial"])),
-             ("lesson09", lambda: lesson09(cfg)),
-             ("notebooks", lambda: notebook_wall_times() if cfg["notebooks"] else {}),
-             ("memory", lambda: peak_memory(cfg))]
-    for name, step in steps:
-        print(f"[bench] {name} ...", flush=True)
-        results[name] = step()
-    results["targets"] = target_rows(results, args.quick)
+    with stopwatch() as clock:
+        results = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M %Z"), "machine": machine(),
+                   "config": cfg}
+        for key, step in SECTIONS:
+            if args.only and key not in args.only:
+                results[key] = {NOT_AVAILABLE: "not run (--only)"}
+            else:
+                results[key] = run_section(key, lambda: step(cfg, results))
+        results["targets"] = target_rows(results)
+    results["total_seconds"] = clock.seconds
     (out / "benchmarks.json").write_text(json.dumps(results, indent=2, default=str))
     (out / "benchmarks.md").write_text(markdown(results))
-    plots(results, out)
+    plots(results, out / "benchmarks.png")
     print(markdown(results))
     return 0
 

@@ -201,6 +201,22 @@ def simulate_panel(seed=DEFAULT_SEED, *, tickers=TICKERS, u_shape=True, stochast
     return SimulatedPanel(prices, integrated)
 
 
+def simulate_known_variance(seed=DEFAULT_SEED, *, n_days=60, n_copies=1):
+    """A panel on which the bootstrap's assumptions hold, for checking interval coverage.
+
+    Gaussian one-minute returns with a constant variance (no U-shape, no changing volatility,
+    no jumps, no rounding), so each day's true variance is known exactly. ``n_copies``
+    independent panels of the 12 stocks sit side by side (columns ``AAPL_0``, ..., ``GNTX_1``,
+    ...): extra columns are the cheapest way to get many (day, stock) cells, because the
+    bootstrap draws whole rows. Copy ``k`` is simulated from seed ``seed + k``."""
+    days = trading_days_2007()[:n_days]
+    copies = [simulate_panel(seed + k, days=days, u_shape=False, stochastic_volatility=False, jumps=False,
+                             tick_size=None) for k in range(n_copies)]
+    prices = pd.concat([c.prices.add_suffix(f"_{k}") for k, c in enumerate(copies)], axis=1)
+    integrated = pd.concat([c.integrated_variance.add_suffix(f"_{k}") for k, c in enumerate(copies)], axis=1)
+    return SimulatedPanel(prices.rename_axis(columns="ticker"), integrated.rename_axis(columns="ticker"))
+
+
 # --------------------------------------------------------------------------------------------
 # Writing files
 

@@ -1,6 +1,6 @@
 """Lesson 06: realized variance of the intraday panel and its bootstrap confidence intervals.
 
-Layout conventions (shared with :mod:`helpers.data` and lesson 07's :mod:`helpers.fast`):
+Layout conventions (shared with :mod:`helpers.data` and lesson 07's :mod:`helpers.compiled`):
 returns are a wide DataFrame indexed by minute (``time``), one column per ticker; daily
 statistics are indexed by ``date``; intervals have a column MultiIndex ``(ticker, bound)`` with
 ``bound`` in ``("lower", "upper")``.
@@ -10,6 +10,7 @@ Reproducibility: bootstrap sample ``i`` draws from its own stream,
 order, therefore changes nothing: serial, pooled and distributed runs give identical intervals.
 """
 
+import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
@@ -18,6 +19,7 @@ from tqdm.auto import tqdm
 
 DEFAULT_SEED = 12345
 LEVELS = (0.005, 0.995)  # a 99% interval
+BATCHES_PER_WORKER = 4  # enough that a worker finishing early finds more work, few enough to send the data rarely
 
 
 def day_labels(returns):
@@ -32,6 +34,15 @@ def compute_rv(returns):
     return (returns**2).groupby(day_labels(returns)).sum(min_count=1)
 
 
+def realized_quarticity(returns):
+    """Realized quarticity per day and stock: ``n / 3`` times the sum of fourth powers of the
+    ``n`` returns of the day. It estimates the integrated quarticity, which sets how precise
+    realized variance is (a second daily statistic to bootstrap, in lesson 06's exercise)."""
+    days = day_labels(returns)
+    n_returns = returns.notna().groupby(days).sum()
+    return n_returns / 3 * (returns**4).groupby(days).sum(min_count=1)
+
+
 def bootstrap_returns(returns, rng):
     """One bootstrap sample: each day's rows drawn with replacement from that day only.
 
@@ -40,18 +51,52 @@ def bootstrap_returns(returns, rng):
     return returns.groupby(day_labels(returns), group_keys=False).sample(frac=1, replace=True, random_state=rng)
 
 
-def sample_to_statistic(returns, seed):
-    """Realized variance (days x stocks array) of the bootstrap sample drawn from ``seed``."""
+# --------------------------------------------------------------------------------------------
+# The lecture's own versions, for comparison (lesson 06 times them against the ones above)
+
+
+def compute_rv_lecture(returns):
+    """The lecture's realized variance: ``groupby(...).apply`` calls a Python function once per
+    day. Same numbers as :func:`compute_rv` up to rounding in the last digit (the sums are
+    added up in a different order), indexed by ``datetime.date`` objects; a day without any
+    return gives 0 rather than NaN."""
+    return returns.groupby(returns.index.date).apply(lambda day: (day**2).sum())
+
+
+def bootstrap_returns_lecture(returns, rng):
+    """The lecture's bootstrap sample: ``groupby(...).apply`` runs ``DataFrame.sample`` once per
+    day. ``group_keys=False`` keeps the original time index (without it the result has a
+    (date, time) MultiIndex, which the lecture removed with ``droplevel(0)``). Given the same
+    generator it draws exactly the rows :func:`bootstrap_returns` draws."""
+    groups = returns.groupby(returns.index.date, group_keys=False)
+    return groups.apply(lambda day: day.sample(n=len(day), replace=True, random_state=rng))
+
+
+def samples_to_statistics_lecture(returns, seeds):
+    """Realized variances of one bootstrap sample per seed, the lecture's way (samples x days x
+    stocks), from the same streams as :func:`samples_to_statistics`."""
+    return np.stack([compute_rv_lecture(bootstrap_returns_lecture(returns, np.random.default_rng(seed))).to_numpy()
+                     for seed in seeds])
+
+
+# --------------------------------------------------------------------------------------------
+# Bootstrap statistics and intervals
+
+
+def sample_to_statistic(returns, seed, statistic=compute_rv):
+    """``statistic`` (days x stocks array) of the bootstrap sample drawn from ``seed``."""
     rng = np.random.default_rng(seed)
-    return compute_rv(bootstrap_returns(returns, rng)).to_numpy()
+    return statistic(bootstrap_returns(returns, rng)).to_numpy()
 
 
-def samples_to_statistics(returns, seeds):
-    """Realized variances of one bootstrap sample per seed, stacked (samples x days x stocks).
+def samples_to_statistics(returns, seeds, statistic=compute_rv):
+    """``statistic`` of one bootstrap sample per seed, stacked (samples x days x stocks).
 
     This is the job a pool runs: one batch of samples per task keeps the number of round trips,
-    each of which pickles ``returns``, small."""
-    return np.stack([sample_to_statistic(returns, seed) for seed in seeds])
+    each of which pickles ``returns``, small. ``statistic`` is any function of the returns that
+    gives a days x stocks DataFrame (:func:`compute_rv`, :func:`realized_quarticity`, ...); a pool
+    must be able to import it, so it lives in a module, not in a notebook."""
+    return np.stack([sample_to_statistic(returns, seed, statistic) for seed in seeds])
 
 
 def get_ci(stats, like):
@@ -70,9 +115,66 @@ def get_ci(stats, like):
     return pd.DataFrame(values, index=like.index, columns=columns)
 
 
+def coverage(ci, truth):
+    """Share of the (day, stock) cells whose interval contains the true value.
+
+    ``ci`` is what :func:`get_ci` returns, ``truth`` a days x stocks DataFrame with the same
+    index and tickers (a simulation's ``integrated_variance``). A 99% interval should cover
+    the truth in about 99% of the cells."""
+    lower = ci.xs("lower", axis=1, level="bound")
+    upper = ci.xs("upper", axis=1, level="bound")
+    if not (lower.index.equals(truth.index) and lower.columns.equals(truth.columns)):
+        raise ValueError("truth must have the intervals' days as index and their tickers as columns")
+    return float(((lower <= truth) & (truth <= upper)).to_numpy().mean())
+
+
+def coverage_by_samples(returns, truth, sample_counts, *, seed=DEFAULT_SEED, max_workers=1):
+    """Coverage of the 99% intervals built from the first ``n`` bootstrap samples, for each ``n``
+    in ``sample_counts`` (a Series indexed by ``n``).
+
+    One bootstrap of ``max(sample_counts)`` samples serves every ``n``: the first ``n`` samples
+    are themselves a bootstrap of ``n`` samples, as every sample has its own stream."""
+    stats = bootstrap_statistics(returns, max(sample_counts), seed=seed, max_workers=max_workers)
+    like = compute_rv(returns)
+    return pd.Series([coverage(get_ci(stats[:n], like), truth) for n in sample_counts],
+                     index=pd.Index(sample_counts, name="samples"), name="coverage")
+
+
+# --------------------------------------------------------------------------------------------
+# Where the work runs
+
+
+def usable_cpu_count():
+    """Cores this process may run on: what ``ProcessPoolExecutor(max_workers=None)`` uses on
+    Python 3.13+. A CPU affinity mask (``taskset``, some containers and batch systems) can allow
+    fewer cores than the machine has; ``os.cpu_count()`` counts them all."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13+
+        return os.process_cpu_count() or 1
+    if hasattr(os, "sched_getaffinity"):  # Linux
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def executor_worker_count(executor):
+    """How many tasks ``executor`` runs at once.
+
+    A ``ProcessPoolExecutor`` or ``ThreadPoolExecutor`` keeps its size in ``_max_workers``; a
+    Dask ``client.get_executor()`` runs as many tasks as its cluster has threads. For any other
+    executor, the cores of this machine are a guess; pass ``batch_size`` to decide yourself."""
+    client = getattr(executor, "_client", None)
+    if client is not None and hasattr(client, "nthreads"):
+        return sum(client.nthreads().values())
+    return getattr(executor, "_max_workers", None) or usable_cpu_count()
+
+
 def _batches(seeds, batch_size):
     """Consecutive (start, seeds) batches of at most ``batch_size`` seeds."""
     return [(start, seeds[start:start + batch_size]) for start in range(0, len(seeds), batch_size)]
+
+
+def default_batch_size(n_samples, workers):
+    """Samples per task that give every worker about :data:`BATCHES_PER_WORKER` tasks."""
+    return max(1, -(-n_samples // (BATCHES_PER_WORKER * workers)))
 
 
 def _check_arguments(returns, n_samples):
@@ -82,32 +184,34 @@ def _check_arguments(returns, n_samples):
         raise ValueError(f"n_samples must be a positive whole number, got {n_samples!r}")
 
 
-def bootstrap_statistics(returns, n_samples, *, seed=DEFAULT_SEED, max_workers=1, executor=None,
-                         batch_size=None, progress=False):
-    """Realized variance of ``n_samples`` bootstrap samples (samples x days x stocks).
+def _check_workers(max_workers, executor):
+    if max_workers is not None and (not isinstance(max_workers, (int, np.integer)) or max_workers < 1):
+        raise ValueError(f"max_workers must be a positive whole number or None (all usable cores), "
+                         f"got {max_workers!r}")
+    if executor is not None and max_workers != 1:
+        raise ValueError("pass either executor or max_workers, not both: an executor's own size "
+                         "decides how the work is split")
 
-    Where the work runs:
-    - ``executor`` given (any ``concurrent.futures.Executor``: a process pool, Dask's
-      ``client.get_executor()``, ...): there; it is left open for the caller.
-    - else ``max_workers`` > 1: a new ``ProcessPoolExecutor`` of that size, closed at the end.
-    - else: in this process, one sample after another.
-    Samples travel in batches of ``batch_size`` (default: four batches per worker), and each
-    result is stored at its sample's index, so completion order does not matter.
-    """
-    _check_arguments(returns, n_samples)
-    seeds = np.random.SeedSequence(seed).spawn(n_samples)
-    if executor is None and max_workers in (None, 1):
-        return samples_to_statistics(returns, tqdm(seeds, disable=not progress))
-    if executor is None:
-        with ProcessPoolExecutor(max_workers=max_workers) as pool:
-            return bootstrap_statistics(returns, n_samples, seed=seed, executor=pool, batch_size=batch_size,
-                                        progress=progress)
-    workers = max_workers or 2
-    batch_size = batch_size or max(1, -(-n_samples // (4 * workers)))
-    stats = np.empty((n_samples, *compute_rv(returns).shape))
-    futures = {executor.submit(samples_to_statistics, returns, batch): start
-               for start, batch in _batches(seeds, batch_size)}
-    with tqdm(total=n_samples, disable=not progress, desc="bootstrap samples") as bar:
+
+def _check_importable(statistic):
+    """A process pool finds a function by its module and name: refuse one it cannot find."""
+    name = getattr(statistic, "__qualname__", "")
+    if getattr(statistic, "__module__", None) == "__main__" or "<lambda>" in name or "<locals>" in name:
+        raise ValueError(f"statistic {name or statistic!r} is defined in the notebook or inside a function, "
+                         "where pool workers cannot import it (under spawn and forkserver); define it in a "
+                         "module such as helpers/ and import it")
+
+
+def run_batches(executor, task, seeds, shape, batch_size, progress=False, **task_options):
+    """Run ``task(seeds=batch, **task_options)`` on ``executor`` for consecutive batches of
+    ``seeds``; store each batch's result (samples x ``shape``) at its samples' index, whatever
+    order the batches finish in, and return the whole array.
+
+    Lesson 06 sends the returns with every batch (``task_options``); lesson 11's pool
+    initializer installs them in the workers first, so only the seeds travel."""
+    stats = np.empty((len(seeds), *shape))
+    futures = {executor.submit(task, seeds=batch, **task_options): start for start, batch in _batches(seeds, batch_size)}
+    with tqdm(total=len(seeds), disable=not progress, desc="bootstrap samples") as bar:
         for future in as_completed(futures):
             batch = future.result()
             stats[futures[future]:futures[future] + len(batch)] = batch
@@ -115,13 +219,47 @@ def bootstrap_statistics(returns, n_samples, *, seed=DEFAULT_SEED, max_workers=1
     return stats
 
 
+def bootstrap_statistics(returns, n_samples, *, seed=DEFAULT_SEED, max_workers=1, executor=None,
+                         batch_size=None, progress=False, statistic=compute_rv):
+    """``statistic`` (default: realized variance) of ``n_samples`` bootstrap samples, as an
+    array (samples x days x stocks).
+
+    Where the work runs:
+    - ``executor`` given (any ``concurrent.futures.Executor``: a process pool, Dask's
+      ``client.get_executor()``, ...): there; it is left open for the caller.
+    - else ``max_workers`` workers in a new ``ProcessPoolExecutor``, closed at the end;
+      ``None`` means every core this process may use (:func:`usable_cpu_count`).
+    - ``max_workers=1`` (the default): in this process, one sample after another.
+    Samples travel in batches of ``batch_size``; the default gives every worker of the pool or
+    executor (:func:`executor_worker_count`) about four batches, so all of them have work. Each
+    result is stored at its sample's index, so completion order does not matter.
+    """
+    _check_arguments(returns, n_samples)
+    _check_workers(max_workers, executor)
+    seeds = np.random.SeedSequence(seed).spawn(n_samples)
+    workers = executor_worker_count(executor) if executor is not None else max_workers or usable_cpu_count()
+    if executor is None and workers == 1:
+        return samples_to_statistics(returns, tqdm(seeds, disable=not progress), statistic)
+    batch_size = batch_size or default_batch_size(n_samples, workers)
+    shape = statistic(returns).shape
+    if executor is not None:
+        if isinstance(executor, ProcessPoolExecutor):
+            _check_importable(statistic)
+        return run_batches(executor, samples_to_statistics, seeds, shape, batch_size, progress,
+                           returns=returns, statistic=statistic)
+    _check_importable(statistic)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        return run_batches(pool, samples_to_statistics, seeds, shape, batch_size, progress,
+                           returns=returns, statistic=statistic)
+
+
 def compute_ci(returns, n_samples, *, seed=DEFAULT_SEED, max_workers=1, executor=None, batch_size=None,
-               progress=False):
-    """99% bootstrap intervals of daily realized variance per stock; see
+               progress=False, statistic=compute_rv):
+    """99% bootstrap intervals of a daily statistic per stock (default: realized variance); see
     :func:`bootstrap_statistics` for where the work runs. Same seed, same intervals."""
     stats = bootstrap_statistics(returns, n_samples, seed=seed, max_workers=max_workers, executor=executor,
-                                 batch_size=batch_size, progress=progress)
-    return get_ci(stats, like=compute_rv(returns))
+                                 batch_size=batch_size, progress=progress, statistic=statistic)
+    return get_ci(stats, like=statistic(returns))
 
 
 def compute_ci_chunked(returns, n_samples, **options):

@@ -244,3 +244,14 @@ def test_command_line(tmp_path, capsys):
     assert data.main(["simulate", str(tmp_path / "d")]) == 0
     assert len(list((tmp_path / "d").glob("*.csv"))) == 12
     assert data.main(["bogus"]) == 2
+
+
+def test_known_variance_panel_has_independent_copies_and_their_truth():
+    simulated = data.simulate_known_variance(5, n_days=4, n_copies=2)
+    assert list(simulated.prices.columns) == [f"{t}_{k}" for k in range(2) for t in data.TICKERS]
+    assert simulated.integrated_variance.columns.equals(simulated.prices.columns)
+    assert len(simulated.integrated_variance) == 4
+    assert not np.allclose(simulated.prices["GE_0"], simulated.prices["GE_1"])  # copies are independent
+    single = data.simulate_panel(6, days=data.trading_days_2007()[:4], u_shape=False, stochastic_volatility=False,
+                                 jumps=False, tick_size=None)
+    assert np.array_equal(simulated.prices["GE_1"].to_numpy(), single.prices["GE"].to_numpy())  # copy k: seed + k
