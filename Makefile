@@ -1,18 +1,22 @@
 # Concurrency in Python: set-up, course and tests.
 #   make lab    create the environment (first time only) and open the course in JupyterLab
 #   make test   create the same environment and run every test
+#   make check  is this machine ready? (Python, packages, cores, a measured pool; a few seconds)
 # Other targets are for the course's developers and instructors; see README.md.
 
+# Another Python, in its own environment: make test-notebooks PYTHON=python3.13 VENV=.venv-3.13
 PYTHON ?= python3
-VENV   := .venv
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 NBVAL  := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg --nbval-cell-timeout 600
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: env lab test test-unit test-notebooks test-notebooks-spawn execute data data-original student bench bench-quick clean
+.PHONY: env lab check live test test-unit test-notebooks test-notebooks-spawn test-notebooks-forkserver execute data data-original student bench bench-quick site site-serve clean
 
+# The Python version is checked first: outside the supported range pip's errors would mislead.
 $(STAMP): requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m helpers.setup_check --python-only
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt -e .
@@ -25,17 +29,29 @@ LAB_ARGS ?=
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(LAB_DIR) $(LAB_ARGS)
 
-test: test-unit test-notebooks test-notebooks-spawn
+# Is this machine ready for the course, and what speed-up can it give? (helpers/setup_check.py)
+check: $(STAMP)
+	$(BIN)/python -m helpers.setup_check
+
+# Copies of the lessons with outputs cleared, for live coding, in live/ (git-ignored).
+live: $(STAMP)
+	$(BIN)/jupyter nbconvert --to notebook --ClearOutputPreprocessor.enabled=True --output-dir live $(NOTEBOOKS)
+
+test: test-unit test-notebooks test-notebooks-spawn test-notebooks-forkserver
 
 test-unit: $(STAMP)
 	$(BIN)/python -m pytest tests
 
-# The notebooks under the platform's default start method, then under spawn (Windows, macOS).
+# The notebooks under the platform's default start method, then under spawn (Windows, macOS),
+# then under forkserver (Linux's default from Python 3.14).
 test-notebooks: $(STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
 test-notebooks-spawn: $(STAMP)
 	COURSE_START_METHOD=spawn $(BIN)/python -m pytest $(NBVAL) notebooks
+
+test-notebooks-forkserver: $(STAMP)
+	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest $(NBVAL) notebooks
 
 # Re-execute every notebook top to bottom in a fresh kernel and save it with its outputs.
 execute: $(STAMP)
@@ -61,5 +77,23 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/python -m benchmarks.run --quick --out results/quick
 
+# The course website, from the committed notebooks as they are (nothing re-run), into
+# site/_build/html (git-ignored); README "The course on the web". Its packages (pinned in
+# requirements-site.txt) go into the same environment on first use; site/fetch_js.py brings the
+# widget and MathJax scripts from the npm registry once. Any Sphinx warning fails the build.
+SITE_STAMP := $(VENV)/.site-installed
+SITE_PORT  ?= 8000
+$(SITE_STAMP): $(STAMP) requirements-site.txt
+	$(BIN)/python -m pip install --quiet -r requirements-site.txt -c constraints.txt
+	touch $(SITE_STAMP)
+
+site: $(SITE_STAMP)
+	$(BIN)/python site/fetch_js.py
+	$(BIN)/sphinx-build -b html -c site -d site/_build/doctrees -E -a -W --keep-going -q . site/_build/html
+	@echo "The site is in site/_build/html: open its index.html, or make site-serve"
+
+site-serve: site
+	$(BIN)/python -m http.server $(SITE_PORT) --bind 127.0.0.1 --directory site/_build/html
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache live site/_build site/_vendor

@@ -3,16 +3,24 @@
 Waiting jobs (``wait_io``, ``wait_io_async``) stand in for network or disk calls; ``cpu_work``
 keeps a core busy in pure Python, holding the interpreter's global lock (the GIL) the whole time.
 The counter functions show a race condition on purpose, deterministically, and its two fixes.
+``word_chunks`` and ``FakeServer`` are the material of the lesson's exercises.
 """
 
 import asyncio
+import multiprocessing
 import os
 import queue
 import sys
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 
+import numpy as np
 import psutil
+
+from helpers.timing import stopwatch
+
+VOCABULARY = ("pool", "thread", "lock", "queue", "future", "await", "fork", "spawn")
 
 
 def wait_io(seconds):
@@ -38,6 +46,18 @@ def cpu_work(n):
 def worker_memory_mb():
     """Resident memory of the process this runs in, in MB: what one pool worker costs."""
     return psutil.Process(os.getpid()).memory_info().rss / 1e6
+
+
+def pool_startup_seconds(method):
+    """Wall time to start a one-worker process pool with start ``method`` ("fork", "spawn" or
+    "forkserver"), get one trivial result back and shut the pool down."""
+    if method not in multiprocessing.get_all_start_methods():
+        raise ValueError(f"start method {method!r} is not available here; "
+                         f"choose one of {multiprocessing.get_all_start_methods()}")
+    with stopwatch() as clock:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context(method)) as executor:
+            executor.submit(wait_io, 0).result()
+    return clock.seconds
 
 
 class Counter:
@@ -108,6 +128,33 @@ def owner_thread_increments(n_threads, rounds):
     requests.put(None)
     keeper.join()
     return counter.value
+
+
+def word_chunks(n_chunks=4, words_per_chunk=5000, seed=2017):
+    """A text cut into ``n_chunks`` lists of words from a small vocabulary, so that threads
+    counting them update the same few counts all the time (one random stream per chunk)."""
+    streams = np.random.SeedSequence(seed).spawn(n_chunks)
+    return [[VOCABULARY[i] for i in np.random.default_rng(stream).integers(len(VOCABULARY), size=words_per_chunk)]
+            for stream in streams]
+
+
+class FakeServer:
+    """A web server stand-in for asyncio: ``await server.request(i)`` answers ``"page i"`` after
+    ``delay`` seconds. It counts the requests it served and the most it had in flight at once,
+    so a client can be checked for how many requests it really sent concurrently."""
+
+    def __init__(self, delay=0.05):
+        self.delay, self.in_flight, self.peak, self.served = delay, 0, 0, 0
+
+    async def request(self, i):
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.in_flight -= 1
+        self.served += 1
+        return f"page {i}"
 
 
 def python_outlook():

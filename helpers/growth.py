@@ -11,7 +11,7 @@ between grid points.
 """
 
 import math
-import time
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -179,7 +179,7 @@ def solve_vfi_numba(p=Params(), n_points=100, tol=1e-6, max_iter=2000):
 
 
 # --------------------------------------------------------------------------------------------
-# Accuracy and timing
+# Accuracy
 
 
 def euler_errors(solution, p):
@@ -197,8 +197,26 @@ def euler_errors(solution, p):
     return np.where(at_edge, np.nan, errors)
 
 
-def seconds_per_iteration(solver, iterations=3, **options):
-    """Wall time of one VFI iteration, from ``iterations`` steps of ``solver``."""
-    start = time.perf_counter()
-    solver(tol=0.0, max_iter=iterations, **options)
-    return (time.perf_counter() - start) / iterations
+# --------------------------------------------------------------------------------------------
+# A whole model per task (lesson 09's second exercise)
+
+
+@dataclass(frozen=True)
+class SteadyCapital:
+    """The capital the solved policy settles at for one discount factor, and the process that
+    solved it."""
+
+    beta: float
+    capital: float
+    pid: int
+
+
+def solve_steady_capital(beta, n_points=100, tol=1e-6):
+    """Solve the model (compiled VFI) for discount factor ``beta``, the other parameters as in the
+    assignment, and return where the policy crosses the 45-degree line, k'(k) = k: the steady
+    state the numerical solution implies."""
+    if not 0 < beta < 1:
+        raise ValueError(f"beta = {beta}: a discount factor must lie strictly between 0 and 1")
+    solution = solve_vfi_numba(Params(beta=beta), n_points=n_points, tol=tol)
+    capital = float(np.interp(0.0, solution.grid - solution.policy, solution.grid))
+    return SteadyCapital(beta, capital, os.getpid())

@@ -1,11 +1,19 @@
-"""Student copies of the assignment notebooks (lessons 08 and 09).
+"""Student copies of the lessons: every exercise left to do, no answer given away.
 
-In the course's notebooks every worked answer is a cell tagged ``solution`` whose metadata holds
-a ``hint``: what the student is asked to do there. A student copy keeps every other cell as it
-is and replaces each solution cell by an exercise cell of the same kind, empty but for the hint
-(a comment in a code cell, a prompt in a markdown cell), without outputs.
+The course's notebooks follow one convention (see the README): an exercise is a markdown cell
+tagged ``exercise`` (the task), a code cell tagged ``solution`` whose metadata holds a ``hint``
+(the worked answer), and a cell tagged ``check`` (a call to a checker). Any other cell that would
+give the answer away (a helper's source, an output, a discussion) is tagged ``reveals-solution``.
 
-Command line (``make student``): ``python -m helpers.student NOTEBOOK_DIR OUTPUT_DIR``.
+A student copy of a lesson keeps every other cell as it is, and
+
+* replaces each ``solution`` cell by an empty exercise cell of the same kind that shows only the
+  hint (same cell id, visible, no outputs),
+* drops every ``reveals-solution`` cell,
+* clears the outputs of exercise and check cells (a check's "Correct: ..." line is for later).
+
+Command line (``make student``): ``python -m helpers.student NOTEBOOK_DIR OUTPUT_DIR`` writes a
+copy of every lesson ``NN_*.ipynb`` found in NOTEBOOK_DIR.
 """
 
 import sys
@@ -13,40 +21,72 @@ from pathlib import Path
 
 import nbformat
 
-ASSIGNMENTS = ("08_types_of_concurrency.ipynb", "09_growth_model.ipynb")
-EXERCISE_TAG = "exercise"
+LESSON_PATTERN = "[0-9][0-9]_*.ipynb"
+SOLUTION, REVEALS, EXERCISE, CHECK = "solution", "reveals-solution", "exercise", "check"
+NO_HINT = "Write your answer here."
+
+
+def tags(cell):
+    """The cell's tags (an empty list when it has none)."""
+    return cell.metadata.get("tags", [])
 
 
 def exercise_cell(solution):
-    """The exercise that replaces one solution cell."""
-    hint = solution.metadata.get("hint", "Write your answer here.")
+    """The empty cell, showing only the hint, that takes the place of one solution cell."""
+    hint = solution.metadata.get("hint", NO_HINT)
     if solution.cell_type == "markdown":
-        cell = nbformat.v4.new_markdown_cell(f"**Exercise.** {hint}\n\n*Your answer here.*")
+        cell = nbformat.v4.new_markdown_cell(f"**Your answer.** Hint: {hint}")
     else:
-        cell = nbformat.v4.new_code_cell(f"# Exercise: {hint}\n")
-    cell.metadata["tags"] = [EXERCISE_TAG]
+        cell = nbformat.v4.new_code_cell(f"# Your answer here. Hint: {hint}\n")
+    cell.metadata["tags"] = [EXERCISE]
+    if "id" in solution:
+        cell["id"] = solution["id"]
+    return cell
+
+
+def without_outputs(cell):
+    """``cell`` with its outputs and execution count removed (code cells only)."""
+    if cell.cell_type == "code":
+        cell.outputs, cell.execution_count = [], None
+    return cell
+
+
+def student_cell(cell):
+    """What one course cell becomes in the student copy, or None if it is dropped."""
+    if REVEALS in tags(cell):
+        return None
+    if SOLUTION in tags(cell):
+        return exercise_cell(cell)
+    if EXERCISE in tags(cell) or CHECK in tags(cell):
+        return without_outputs(cell)
     return cell
 
 
 def student_copy(notebook):
-    """A copy of ``notebook`` with every solution cell replaced by an exercise cell."""
+    """A copy of ``notebook`` with every solution replaced and every revealing cell dropped."""
     copy = nbformat.from_dict(notebook)
-    copy.cells = [exercise_cell(cell) if "solution" in cell.metadata.get("tags", []) else cell
-                  for cell in copy.cells]
+    copy.cells = [cell for cell in map(student_cell, copy.cells) if cell is not None]
     return copy
 
 
-def write_student_copies(source_dir, target_dir, names=ASSIGNMENTS):
-    """Write student copies of the assignment notebooks; return their paths."""
+def lessons(source_dir):
+    """The lesson notebooks in ``source_dir``, in order."""
+    found = sorted(Path(source_dir).glob(LESSON_PATTERN))
+    if not found:
+        raise FileNotFoundError(f"no lesson notebooks ({LESSON_PATTERN}) in {source_dir}: "
+                                "give the course's notebooks/ folder")
+    return found
+
+
+def write_student_copies(source_dir, target_dir):
+    """Write a student copy of every lesson in ``source_dir`` into ``target_dir``; return the
+    paths written."""
     target_dir = Path(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for name in names:
-        source = Path(source_dir) / name
-        if not source.exists():
-            raise FileNotFoundError(f"{source} not found: run this from the course's top folder")
-        nbformat.write(student_copy(nbformat.read(source, as_version=4)), target_dir / name)
-        written.append(target_dir / name)
+    for source in lessons(source_dir):
+        nbformat.write(student_copy(nbformat.read(source, as_version=4)), target_dir / source.name)
+        written.append(target_dir / source.name)
     return written
 
 

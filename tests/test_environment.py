@@ -1,45 +1,183 @@
-"""The pinned package lists stay in step: requirements.txt (pip), environment.yml (conda) and
-constraints.txt (pip's full pin set) name the same versions of the course's packages."""
-import re
+"""The pinned package lists stay in step and install on every supported Python and platform.
+
+requirements.txt (pip, direct dependencies), constraints.txt (pip's full pin set) and
+environment.yml (conda) name the same versions. Environment markers choose another pin where one
+version cannot serve every supported Python and platform; every (Python, platform) pair must see
+exactly one pin per package. The supported range is declared once, in ``helpers.setup_check``,
+and pyproject.toml and the README must agree with it.
+
+The last test resolves the whole pinned set for each supported (Python, platform) pair with
+``uv pip compile`` against the package index, from wheels only: it fails on a missing wheel or
+an unmet ``Requires-Python`` (pip cannot do this: it evaluates markers against the running
+interpreter). Without the index it skips saying why, except in CI (``CI=true``), where it fails.
+"""
+import os
+import subprocess
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+from helpers import setup_check
 
 ROOT = Path(__file__).resolve().parents[1]
+REQUIREMENTS = ROOT / "requirements.txt"
+CONSTRAINTS = ROOT / "constraints.txt"
+
+# uv's --python-platform for each platform, and the marker values pip sees there.
+PLATFORMS = {
+    "x86_64-manylinux_2_28": {"sys_platform": "linux", "platform_system": "Linux",
+                              "platform_machine": "x86_64", "os_name": "posix"},
+    "aarch64-apple-darwin": {"sys_platform": "darwin", "platform_system": "Darwin",
+                             "platform_machine": "arm64", "os_name": "posix"},
+    "x86_64-apple-darwin": {"sys_platform": "darwin", "platform_system": "Darwin",
+                            "platform_machine": "x86_64", "os_name": "posix"},
+    "x86_64-pc-windows-msvc": {"sys_platform": "win32", "platform_system": "Windows",
+                               "platform_machine": "AMD64", "os_name": "nt"},
+}
+# The lowest release of each supported minor version, and both sides of the soupsieve marker.
+PYTHONS = ["3.11.2", "3.11.5", "3.12.0", "3.13.0", "3.14.0"]
+PAIRS = [(python, platform) for python in PYTHONS for platform in PLATFORMS]
 
 
-def _pins(lines, separator):
-    pins = {}
-    for line in lines:
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, version = line.split(separator, 1)
-            pins[re.sub(r"\[.*\]", "", name).strip().lower()] = version.strip()
-    return pins
+def supported(python, platform):
+    """The README's promise: 3.11.2 to 3.14, except Intel Macs, which stop at 3.13."""
+    system, machine = PLATFORMS[platform]["platform_system"], PLATFORMS[platform]["platform_machine"]
+    version = tuple(int(part) for part in python.split("."))
+    return setup_check.check_python(version, system, machine).status == "OK"
 
 
-def requirements():
-    return _pins((ROOT / "requirements.txt").read_text().splitlines(), "==")
+def environment(python, platform):
+    """The environment markers of CPython ``python`` on ``platform``."""
+    return {**PLATFORMS[platform], "python_full_version": python,
+            "python_version": ".".join(python.split(".")[:2]),
+            "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+
+
+def requirement_lines(path):
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Requirement(line) for line in lines if line]
+
+
+def pins(path, env):
+    """``{name: version}`` of the lines of ``path`` whose marker holds in ``env``; a package with
+    two applicable pins is an error (overlapping markers)."""
+    chosen = {}
+    for requirement in requirement_lines(path):
+        if requirement.marker is None or requirement.marker.evaluate(env):
+            name = canonicalize_name(requirement.name)
+            assert name not in chosen, f"{path.name}: two pins of {name} apply to {env}"
+            chosen[name] = next(iter(requirement.specifier)).version
+    return chosen
 
 
 def conda_packages():
     spec = yaml.safe_load((ROOT / "environment.yml").read_text())
-    entries = [d for d in spec["dependencies"] if isinstance(d, str)]
-    return _pins([d for d in entries if "=" in d and not d.startswith("python=")], "=")
+    entries = [d for d in spec["dependencies"] if isinstance(d, str) and "=" in d]
+    return {canonicalize_name(d.split("=", 1)[0]): d.split("=", 1)[1]
+            for d in entries if not d.startswith("python")}
 
 
-def test_every_requirement_is_pinned_exactly():
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if line:
-            assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[\w.]+", line), f"not an exact pin: {line}"
+def test_every_pin_is_exact():
+    for path in (REQUIREMENTS, CONSTRAINTS):
+        for requirement in requirement_lines(path):
+            specifiers = list(requirement.specifier)
+            assert len(specifiers) == 1 and specifiers[0].operator == "==", \
+                f"{path.name}: not an exact pin: {requirement}"
+
+
+@pytest.mark.parametrize("python, platform", PAIRS)
+def test_markers_pick_one_pin_of_every_package(python, platform):
+    env = environment(python, platform)
+    assert set(pins(REQUIREMENTS, env)) == {canonicalize_name(r.name) for r in requirement_lines(REQUIREMENTS)}
+    pins(CONSTRAINTS, env)  # fails on overlapping markers
+
+
+@pytest.mark.parametrize("python, platform", PAIRS)
+def test_constraints_agree_with_requirements(python, platform):
+    env = environment(python, platform)
+    constraints = pins(CONSTRAINTS, env)
+    for name, version in pins(REQUIREMENTS, env).items():
+        assert constraints.get(name) == version, f"{name}: constraints.txt has {constraints.get(name)}"
 
 
 def test_conda_environment_lists_the_same_packages_and_versions():
-    assert conda_packages() == requirements()
+    """conda-forge builds every platform itself, so environment.yml uses the main pins."""
+    assert conda_packages() == pins(REQUIREMENTS, environment("3.11.5", "x86_64-manylinux_2_28"))
 
 
-def test_constraints_agree_with_requirements():
-    constraints = _pins((ROOT / "constraints.txt").read_text().splitlines(), "==")
-    for name, version in requirements().items():
-        assert constraints.get(name) == version, f"{name}: constraints.txt has {constraints.get(name)}"
+def test_conda_python_is_in_the_supported_range():
+    spec = yaml.safe_load((ROOT / "environment.yml").read_text())
+    python = next(d for d in spec["dependencies"] if isinstance(d, str) and d.startswith("python="))
+    minor = tuple(int(part) for part in python.split("=")[1].split(".")[:2])
+    assert setup_check.LOWEST_PYTHON[:2] <= minor <= setup_check.NEWEST_PYTHON
+
+
+def test_pyproject_and_readme_state_the_supported_range():
+    lowest, newest = setup_check.LOWEST_PYTHON, setup_check.NEWEST_PYTHON
+    text = (ROOT / "pyproject.toml").read_text()
+    declared = SpecifierSet(text.split("requires-python = ", 1)[1].split("\n", 1)[0].strip('"'))
+    assert declared == SpecifierSet(f">={setup_check.dotted(lowest)},<{newest[0]}.{newest[1] + 1}")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"Python {setup_check.dotted(lowest)} to {setup_check.dotted(newest)}" in readme
+    assert f"Intel Macs: {setup_check.dotted(lowest)} to {setup_check.dotted(setup_check.NEWEST_PYTHON_INTEL_MAC)}" in readme
+
+
+# --- Resolution from wheels, for every pair -----------------------------------------------------
+
+def index_url():
+    return os.environ.get("UV_DEFAULT_INDEX") or os.environ.get("UV_INDEX_URL") or "https://pypi.org/simple"
+
+
+def why_resolution_cannot_run():
+    """``None`` when uv and the package index are both available, else the reason."""
+    if subprocess.run([sys.executable, "-m", "uv", "--version"], capture_output=True).returncode:
+        return f"uv is not installed in {sys.prefix} (pip install -r requirements.txt -c constraints.txt)"
+    try:
+        urllib.request.urlopen(f"{index_url().rstrip('/')}/uv/", timeout=15).close()
+    except OSError as error:
+        return f"the package index {index_url()} is not reachable ({error})"
+    return None
+
+
+def resolve(python, platform):
+    """``uv pip compile`` of the course for one pair, from wheels only, without installing."""
+    command = [sys.executable, "-m", "uv", "pip", "compile", str(REQUIREMENTS), str(ROOT / "pyproject.toml"),
+               "-c", str(CONSTRAINTS), "--python-version", python, "--python-platform", platform,
+               "--only-binary", ":all:", "--no-header", "--no-annotate", "--quiet",
+               # Any interpreter will do for the metadata; never download the target Python.
+               "--python", sys.executable, "--no-python-downloads"]
+    return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def resolutions():
+    reason = why_resolution_cannot_run()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must resolve the pinned set for every supported Python, but {reason}")
+        pytest.skip(f"cannot resolve the pinned set: {reason}")
+    with ThreadPoolExecutor(4) as pool:  # uv mostly waits on the index: run pairs side by side
+        return dict(zip(PAIRS, pool.map(lambda pair: resolve(*pair), PAIRS)))
+
+
+@pytest.mark.parametrize("python, platform", PAIRS)
+def test_pinned_set_installs_from_wheels(resolutions, python, platform):
+    done = resolutions[(python, platform)]
+    if not supported(python, platform):
+        assert done.returncode != 0, f"{python} on {platform} resolves now: widen the supported range"
+        return
+    assert done.returncode == 0, f"{python} on {platform}:\n{done.stderr}"
+    resolved = {canonicalize_name(line.split("==")[0]): line.split("==")[1].split(";")[0].strip()
+                for line in done.stdout.splitlines() if "==" in line}
+    pinned = pins(CONSTRAINTS, environment(python, platform))
+    unpinned = {name: version for name, version in resolved.items() if name not in pinned}
+    assert not unpinned, f"{python} on {platform} installs packages constraints.txt does not pin: {unpinned}"
+    moved = {name: (pinned[name], version) for name, version in resolved.items() if pinned[name] != version}
+    assert not moved, f"{python} on {platform}: resolved versions differ from the pins (pin, got): {moved}"

@@ -44,3 +44,13 @@ def test_value_iteration_converges_and_the_policy_is_sensible():
     crossing = np.interp(0.0, solution.grid - solution.policy, solution.grid)
     assert crossing == pytest.approx(k_star, rel=0.02)  # k'(k) = k at the steady state
     assert np.nanmax(g.euler_errors(solution, p)) < -1.5
+
+
+def test_steady_capital_is_the_formula_and_names_its_process():
+    import os
+    result = g.solve_steady_capital(0.9, n_points=100)
+    assert result.beta == 0.9 and result.pid == os.getpid()
+    assert result.capital == pytest.approx(g.steady_state(g.Params(beta=0.9)), rel=0.02)
+    assert g.solve_steady_capital(0.97).capital > result.capital  # more patient, more capital
+    with pytest.raises(ValueError, match="strictly between 0 and 1"):
+        g.solve_steady_capital(1.0)
