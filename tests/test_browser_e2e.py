@@ -179,11 +179,15 @@ def run_all_cells(page, lab, name, screenshot):
     n_code, _ = tagged_cells(name, "raises-exception")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
+        # Read the notebook's model, not the prompts on screen: a folded solution cell
+        # (source_hidden) shows no input prompt, but its model has an execution count once it ran.
         page.wait_for_function(
             """(n) => {
-                const prompts = [...document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')];
-                return prompts.length === n && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-            }""", arg=n_code, timeout=180_000)
+                const panel = window.jupyterapp.shell.currentWidget;
+                const cells = panel && panel.content && panel.content.widgets ? panel.content.widgets : [];
+                const code = cells.filter(cell => cell.model.type === 'code');
+                return code.length === n && code.every(cell => cell.model.executionCount !== null);
+            }""", arg=n_code, timeout=300_000)
     except Exception:
         page.screenshot(path=str(ARTIFACTS / f"FAILED-{screenshot}"))
         raise

@@ -59,10 +59,24 @@ def test_cell_does_nothing_where_helpers_imports(monkeypatch):
     assert printed.getvalue() == ""
 
 
+def test_every_lesson_has_the_current_cell_right_after_its_title():
+    for path in LESSONS:
+        cells = nbformat.read(path, as_version=4).cells
+        assert colab_cell.TAG in cells[1].metadata.get("tags", []), f"{path.name}: run python -m helpers.colab_cell notebooks"
+        assert cells[1].source == colab_cell.cell_source(), f"{path.name}: the set-up cell is out of date"
+
+
+def without_setup_cell(path, target):
+    """A copy of the lesson at ``path`` in ``target`` with its set-up cell taken out, as a lesson
+    was before the command first ran."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells = [c for c in notebook.cells if colab_cell.TAG not in c.metadata.get("tags", [])]
+    nbformat.write(notebook, target / path.name)
+    return notebook
+
+
 def test_command_inserts_the_cell_after_the_title_once_and_updates_it(tmp_path):
-    for path in LESSONS[:2]:
-        shutil.copy(path, tmp_path / path.name)
-    before = nbformat.read(tmp_path / LESSONS[0].name, as_version=4)
+    before = [without_setup_cell(path, tmp_path) for path in LESSONS[:2]][0]
     assert colab_cell.update_notebooks(tmp_path) == [p.name for p in LESSONS[:2]]
     after = nbformat.read(tmp_path / LESSONS[0].name, as_version=4)
     assert after.cells[1].metadata["tags"] == [colab_cell.TAG]
