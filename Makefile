@@ -24,6 +24,12 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 
 env: $(STAMP)
 
+# The test tools (requirements-test.txt) go into the same environment for `make test` only.
+TEST_STAMP := $(VENV)/.test-installed
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(BIN)/python -m pip install --quiet -r requirements-test.txt -c constraints.txt
+	touch $(TEST_STAMP)
+
 LAB_DIR  ?= notebooks
 LAB_ARGS ?=
 lab: $(STAMP)
@@ -33,24 +39,24 @@ lab: $(STAMP)
 check: $(STAMP)
 	$(BIN)/python -m helpers.setup_check
 
-# Copies of the lessons with outputs cleared, for live coding, in live/ (git-ignored).
+# Copies of the lessons with outputs and claim checks cleared, for live coding, in live/ (git-ignored).
 live: $(STAMP)
-	$(BIN)/jupyter nbconvert --to notebook --ClearOutputPreprocessor.enabled=True --output-dir live $(NOTEBOOKS)
+	$(BIN)/python -m helpers.student --live notebooks live
 
 test: test-unit test-notebooks test-notebooks-spawn test-notebooks-forkserver
 
-test-unit: $(STAMP)
+test-unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest tests
 
 # The notebooks under the platform's default start method, then under spawn (Windows, macOS),
 # then under forkserver (Linux's default from Python 3.14).
-test-notebooks: $(STAMP)
+test-notebooks: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(NBVAL) notebooks
 
-test-notebooks-spawn: $(STAMP)
+test-notebooks-spawn: $(TEST_STAMP)
 	COURSE_START_METHOD=spawn $(BIN)/python -m pytest $(NBVAL) notebooks
 
-test-notebooks-forkserver: $(STAMP)
+test-notebooks-forkserver: $(TEST_STAMP)
 	COURSE_START_METHOD=forkserver $(BIN)/python -m pytest $(NBVAL) notebooks
 
 # Re-execute every notebook top to bottom in a fresh kernel and save it with its outputs.

@@ -34,7 +34,7 @@ REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 # Checked (for presence only) when the package is installed without requirements.txt beside it.
 COURSE_PACKAGES = ("jupyterlab", "ipykernel", "ipywidgets", "numpy", "pandas", "scipy", "tqdm",
                    "matplotlib", "numba", "dask", "distributed", "psutil", "joblib",
-                   "threadpoolctl", "nbval", "pytest", "pytest-timeout", "playwright", "uv")
+                   "threadpoolctl", "line_profiler", "pyinstrument", "mpi4py", "mpich")
 WIDGET_EXTENSION = Path("@jupyter-widgets", "jupyterlab-manager", "package.json")
 INSTALL_FIX = ("in the course folder run `make clean lab` (without make: "
                "`pip install -r requirements.txt -c constraints.txt -e .` in the course's venv)")
@@ -123,9 +123,14 @@ def installed_version(name):
         return None
 
 
+# Distributions that install a library and programs but no Python module (lesson 10's MPI).
+WITHOUT_MODULE = {"mpich"}
+
+
 def importable(name):
-    """Can Python find the module of distribution ``name`` (``pytest-timeout`` -> ``pytest_timeout``)?"""
-    return importlib.util.find_spec(name.lower().replace("-", "_")) is not None
+    """Can Python find the module of distribution ``name`` (``line_profiler`` -> ``line_profiler``)?
+    A distribution without a module counts as importable once installed."""
+    return name in WITHOUT_MODULE or importlib.util.find_spec(name.lower().replace("-", "_")) is not None
 
 
 def check_packages(pins, version_of=installed_version, can_import=importable):

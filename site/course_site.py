@@ -3,8 +3,9 @@
 * ``read_notebook`` reads a lesson for MyST-NB and folds its solutions: a cell tagged
   ``solution`` (or collapsed in JupyterLab, metadata ``jupyter.source_hidden``) gets MyST-NB's
   ``hide-input`` tag, so its code shows behind a "Show the worked solution" button. The Colab
-  set-up cell (tag ``colab-setup``) is left out: a reader of the site does not need it. The
-  notebook files are not changed.
+  set-up cell (tag ``colab-setup``) and the claim checks (tag ``claim``, see
+  ``helpers/claims.py``) are left out: a reader of the site needs neither. The notebook files are
+  not changed.
 * ``widget_assets_path`` tells require.js where the widget manager's script is served, so that
   its icon fonts are found beside it (not under the page's own folder).
 * ``write_root_redirect`` writes ``index.html`` at the site's root, forwarding to the home page
@@ -25,9 +26,12 @@ REDIRECT = f"""<!DOCTYPE html>
 """
 
 
+LEFT_OUT = {"colab-setup", "claim"}
+
+
 def fold_solutions(notebook):
-    """Tag solution cells ``hide-input`` and drop the Colab set-up cell, in place."""
-    notebook.cells = [c for c in notebook.cells if "colab-setup" not in c.metadata.get("tags", [])]
+    """Tag solution cells ``hide-input`` and drop the Colab set-up cell and the claim checks, in place."""
+    notebook.cells = [c for c in notebook.cells if not LEFT_OUT & set(c.metadata.get("tags", []))]
     for cell in notebook.cells:
         tags = cell.metadata.setdefault("tags", [])
         hidden = cell.metadata.get("jupyter", {}).get("source_hidden", False)

@@ -1,7 +1,8 @@
 """The pinned package lists stay in step and install on every supported Python and platform.
 
-requirements.txt (pip, direct dependencies), constraints.txt (pip's full pin set) and
-environment.yml (conda) name the same versions. Environment markers choose another pin where one
+requirements.txt (pip, what the lessons use), requirements-test.txt (the test tools, which
+`make lab` never installs), constraints.txt (pip's full pin set) and environment.yml (conda, the
+lessons' packages) name the same versions. Environment markers choose another pin where one
 version cannot serve every supported Python and platform; every (Python, platform) pair must see
 exactly one pin per package. The supported range is declared once, in ``helpers.setup_check``,
 and pyproject.toml and the README must agree with it.
@@ -28,7 +29,12 @@ from helpers import setup_check
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIREMENTS = ROOT / "requirements.txt"
+TEST_REQUIREMENTS = ROOT / "requirements-test.txt"
 CONSTRAINTS = ROOT / "constraints.txt"
+# Packages that a platform does not get, and why (every other package has a pin everywhere).
+NOT_ON = {"mpi4py": "win32", "mpich": "win32"}  # MPICH publishes no Windows wheels
+# What only the tests use: never in the students' requirements.txt.
+TEST_TOOLS = {"pytest", "nbval", "pytest-timeout", "playwright", "uv", "zizmor", "check-jsonschema"}
 
 # uv's --python-platform for each platform, and the marker values pip sees there.
 PLATFORMS = {
@@ -85,7 +91,7 @@ def conda_packages():
 
 
 def test_every_pin_is_exact():
-    for path in (REQUIREMENTS, CONSTRAINTS):
+    for path in (REQUIREMENTS, TEST_REQUIREMENTS, CONSTRAINTS):
         for requirement in requirement_lines(path):
             specifiers = list(requirement.specifier)
             assert len(specifiers) == 1 and specifiers[0].operator == "==", \
@@ -95,7 +101,10 @@ def test_every_pin_is_exact():
 @pytest.mark.parametrize("python, platform", PAIRS)
 def test_markers_pick_one_pin_of_every_package(python, platform):
     env = environment(python, platform)
-    assert set(pins(REQUIREMENTS, env)) == {canonicalize_name(r.name) for r in requirement_lines(REQUIREMENTS)}
+    for path in (REQUIREMENTS, TEST_REQUIREMENTS):
+        named = {canonicalize_name(r.name) for r in requirement_lines(path)}
+        expected = {name for name in named if NOT_ON.get(name) != env["sys_platform"]}
+        assert set(pins(path, env)) == expected, f"{path.name} on {platform}"
     pins(CONSTRAINTS, env)  # fails on overlapping markers
 
 
@@ -103,8 +112,19 @@ def test_markers_pick_one_pin_of_every_package(python, platform):
 def test_constraints_agree_with_requirements(python, platform):
     env = environment(python, platform)
     constraints = pins(CONSTRAINTS, env)
-    for name, version in pins(REQUIREMENTS, env).items():
+    for name, version in {**pins(REQUIREMENTS, env), **pins(TEST_REQUIREMENTS, env)}.items():
         assert constraints.get(name) == version, f"{name}: constraints.txt has {constraints.get(name)}"
+
+
+def test_make_lab_installs_no_test_tool():
+    students = {canonicalize_name(r.name) for r in requirement_lines(REQUIREMENTS)}
+    tests = {canonicalize_name(r.name) for r in requirement_lines(TEST_REQUIREMENTS)}
+    assert not students & TEST_TOOLS, f"test tools in requirements.txt: {students & TEST_TOOLS}"
+    assert TEST_TOOLS <= tests, f"requirements-test.txt lacks {TEST_TOOLS - tests}"
+    assert not conda_packages().keys() & TEST_TOOLS, "environment.yml is for the lessons, not for the tests"
+    makefile = (ROOT / "Makefile").read_text()
+    lab_environment = makefile.split("$(STAMP): requirements.txt", 1)[1].split("\n\n", 1)[0]
+    assert "requirements-test.txt" not in lab_environment and "-r requirements.txt" in lab_environment
 
 
 def test_conda_environment_lists_the_same_packages_and_versions():
@@ -148,7 +168,8 @@ def why_resolution_cannot_run():
 
 def resolve(python, platform):
     """``uv pip compile`` of the course for one pair, from wheels only, without installing."""
-    command = [sys.executable, "-m", "uv", "pip", "compile", str(REQUIREMENTS), str(ROOT / "pyproject.toml"),
+    command = [sys.executable, "-m", "uv", "pip", "compile", str(REQUIREMENTS), str(TEST_REQUIREMENTS),
+               str(ROOT / "pyproject.toml"),
                "-c", str(CONSTRAINTS), "--python-version", python, "--python-platform", platform,
                "--only-binary", ":all:", "--no-header", "--no-annotate", "--quiet",
                # Any interpreter will do for the metadata; never download the target Python.

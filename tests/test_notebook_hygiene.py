@@ -3,8 +3,9 @@ execution counts 1, 2, 3, ... in order, no error output outside cells tagged
 ``raises-exception``, and no absolute path of the machine that made it.
 
 Every lesson also keeps the structure the course promises: it opens with objectives,
-prerequisites and time, has exercises (each an ``exercise`` cell, its collapsed ``solution`` with
-a hint, and a ``check`` cell), and ends with key points."""
+prerequisites and time, has exercises (each an ``exercise`` cell, a folded ``hint`` cell, its
+collapsed ``solution`` and a ``check`` cell), and ends with key points; and its text speaks to
+students about the lesson, never about the test harness that runs it."""
 import json
 import re
 from pathlib import Path
@@ -92,6 +93,7 @@ def exercise_problems(cells):
         at = next((k for k in range(i + 1, end) if "solution" in tags(cells[k])), None)
         solution = None if at is None else cells[at]
         check = cells[at + 1] if at is not None and at + 1 < len(cells) else None
+        hint = cells[at - 1] if at is not None else None
         if i < starts[0]:
             problems.append(f"{title!r} comes before '## Exercises'")
         if cells[i]["cell_type"] != "markdown":
@@ -99,8 +101,12 @@ def exercise_problems(cells):
         if solution is None or "solution" not in tags(solution):
             problems.append(f"{title!r} has no cell tagged 'solution' before the next exercise")
         else:
-            if not str(solution["metadata"].get("hint", "")).strip():
-                problems.append(f"{title!r}: its solution cell has no 'hint' metadata")
+            if not (hint and "hint" in tags(hint) and hint["cell_type"] == "markdown"
+                    and source(hint).startswith("<details><summary>Hint") and source(hint).rstrip().endswith("</details>")):
+                problems.append(f"{title!r}: the cell before its solution is not a folded hint "
+                                "(markdown tagged 'hint': <details><summary>Hint ...</summary> ... </details>)")
+            if "hint" in solution["metadata"]:
+                problems.append(f"{title!r}: its hint belongs in the hint cell, not in the solution's metadata")
             if solution["metadata"].get("jupyter", {}).get("source_hidden") is not True:
                 problems.append(f"{title!r}: its solution cell is not collapsed (jupyter.source_hidden)")
         if check is None or "check" not in tags(check):
@@ -121,3 +127,25 @@ def test_lesson_structure(path):
     cells = load(path)["cells"]
     problems = opening_problems(path, cells) + exercise_problems(cells) + closing_problems(cells)
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+# Words that belong to the test harness, not to a lesson (INSTRUCTORS.md explains the harness).
+HARNESS_TALK = re.compile(r"nbval|test suite|the tests? (compare|mask|check)|not compared|is compared|"
+                          r"raises-exception|nbval-ignore-output", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_text_speaks_of_the_lesson_not_of_its_test_harness(path):
+    talk = [source(c)[:80] for c in load(path)["cells"]
+            if c["cell_type"] == "markdown" and HARNESS_TALK.search(source(c))]
+    assert not talk, f"{path.name}: markdown cells that speak of the test harness: {talk}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_whose_output_is_not_compared_says_why(path):
+    """A cell tagged nbval-ignore-output keeps, in its metadata ``varies``, why its output differs
+    between runs (for whoever maintains the course; the lesson's text tells students in its own
+    words)."""
+    silent = [source(c)[:60] for c in load(path)["cells"]
+              if "nbval-ignore-output" in tags(c) and not str(c["metadata"].get("varies", "")).strip()]
+    assert not silent, f"{path.name}: cells tagged nbval-ignore-output without a 'varies' reason: {silent}"

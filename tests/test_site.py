@@ -212,7 +212,7 @@ def test_link_checker_finds_a_broken_link(tmp_path):
     assert broken_links(tmp_path) == ["a.html: b.html#there (no such anchor)", "a.html: missing.html"]
 
 
-def test_site_folds_solutions_and_leaves_out_the_colab_cell():
+def test_site_folds_solutions_and_leaves_out_the_colab_cell_and_the_claims():
     pytest.importorskip("myst_nb", reason="the site's packages are installed by `make site`")
     sys.path.insert(0, str(ROOT / "site"))
     try:
@@ -223,7 +223,9 @@ def test_site_folds_solutions_and_leaves_out_the_colab_cell():
         nbformat.v4.new_markdown_cell("# 99 · Title"),
         nbformat.v4.new_code_cell("install()", metadata={"tags": ["colab-setup"]}),
         nbformat.v4.new_code_cell("answer = 42", metadata={"tags": ["solution"], "jupyter": {"source_hidden": True}}),
-        nbformat.v4.new_code_cell("check(answer)", metadata={"tags": ["check"]})])
+        nbformat.v4.new_code_cell("check(answer)", metadata={"tags": ["check"]}),
+        nbformat.v4.new_code_cell('claim(answer == 42, "the answer is 42")',
+                                  metadata={"tags": ["claim"], "jupyter": {"source_hidden": True}})])
     cells = course_site.fold_solutions(notebook).cells
     assert [c.source for c in cells] == ["# 99 · Title", "answer = 42", "check(answer)"]
     assert [c.metadata["tags"] for c in cells[1:]] == [["solution", "hide-input"], ["check"]]

@@ -1,6 +1,7 @@
 """Student copies of every lesson give nothing away: no solution line, no revealing cell, no
-solution output; every solution became an exercise cell that shows its hint; exercise and check
-cells carry no outputs; and each copy runs in a fresh kernel up to its first exercise."""
+solution output, no claim check; every solution became an empty exercise cell below its folded
+hint; exercise and check cells carry no outputs; and each copy runs in a fresh kernel up to its
+first exercise. Live-coding copies keep the solutions but no outputs and no claim checks."""
 import json
 from pathlib import Path
 
@@ -30,7 +31,8 @@ def tagged(cell, tag):
 
 def is_lesson_cell(cell):
     """A cell of the lesson itself: no part of an exercise, not revealing an answer."""
-    return not any(tagged(cell, tag) for tag in (student.SOLUTION, student.REVEALS, student.EXERCISE, student.CHECK))
+    return not any(tagged(cell, tag) for tag in (student.SOLUTION, student.REVEALS, student.EXERCISE,
+                                                 student.CHECK, student.HINT, student.CLAIM))
 
 
 def output_texts(cell):
@@ -98,25 +100,28 @@ def test_no_solution_output_survives(copies, path):
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_revealing_cells_are_dropped(copies, path):
+def test_revealing_and_claim_cells_are_dropped(copies, path):
     original, copy = read(path), read(copies[path.name])
-    revealing = [cell for cell in original.cells if tagged(cell, student.REVEALS)]
-    assert not any(tagged(cell, student.REVEALS) or tagged(cell, student.SOLUTION) for cell in copy.cells)
+    dropped = [cell for cell in original.cells if tagged(cell, student.REVEALS) or tagged(cell, student.CLAIM)]
+    assert not any(tagged(cell, tag) for cell in copy.cells
+                   for tag in (student.REVEALS, student.SOLUTION, student.CLAIM))
     kept_sources = [cell.source for cell in copy.cells]
-    assert not [cell.source[:60] for cell in revealing if cell.source in kept_sources]
-    assert len(copy.cells) == len(original.cells) - len(revealing)
+    assert not [cell.source[:60] for cell in dropped if cell.source in kept_sources]
+    assert len(copy.cells) == len(original.cells) - len(dropped)
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lambda p: p.name)
-def test_each_solution_became_an_exercise_with_its_hint(copies, path):
+def test_each_solution_became_an_empty_exercise_below_its_folded_hint(copies, path):
     original, copy = read(path), read(copies[path.name])
-    by_id = {cell.id: cell for cell in copy.cells}
+    position = {cell.id: i for i, cell in enumerate(copy.cells)}
     for solution in solution_cells(original):
-        assert solution.metadata.get("hint"), f"{path.name}: solution cell without a hint: {solution.source[:60]}"
-        replacement = by_id[solution.id]
+        at = position[solution.id]
+        replacement, above = copy.cells[at], copy.cells[at - 1]
         assert tagged(replacement, student.EXERCISE) and replacement.cell_type == solution.cell_type
-        assert solution.metadata["hint"] in replacement.source
+        assert replacement.source in ("# Your answer here.\n", "**Your answer.**"), "the answer cell gives nothing"
         assert not replacement.metadata.get("jupyter", {}).get("source_hidden"), "the student must see it"
+        assert tagged(above, student.HINT) and above.source.startswith("<details><summary>Hint"), \
+            f"{path.name}: no folded hint above the answer cell {solution.source[:60]!r}"
     for cell in copy.cells:
         if cell.cell_type == "code" and (tagged(cell, student.EXERCISE) or tagged(cell, student.CHECK)):
             assert not cell.outputs and cell.execution_count is None, f"{path.name}: output left in {cell.source[:60]}"
@@ -164,13 +169,16 @@ def leaky_notebook():
     """A lesson that breaks every rule a copy must keep, to show the mechanism catches it."""
     lesson = nbformat.v4.new_code_cell("x = 1", outputs=[nbformat.v4.new_output("stream", text="lesson\n")])
     task = nbformat.v4.new_markdown_cell("### Exercise 1.1 · Sum\nStore it in `total`.", metadata={"tags": ["exercise"]})
+    hint = nbformat.v4.new_markdown_cell("<details><summary>Hint</summary>\n\nUse sum.\n\n</details>",
+                                         metadata={"tags": ["hint"]})
     answer = nbformat.v4.new_code_cell("total = sum(range(10))", outputs=[nbformat.v4.new_output("stream", text="45 is the answer\n")],
-                                       metadata={"tags": ["solution"], "hint": "Use sum.", "jupyter": {"source_hidden": True}})
+                                       metadata={"tags": ["solution"], "jupyter": {"source_hidden": True}})
     check = nbformat.v4.new_code_cell("check(total)", execution_count=3,
                                       outputs=[nbformat.v4.new_output("stream", text="Correct: 45\n")],
                                       metadata={"tags": ["check"]})
     reveal = nbformat.v4.new_markdown_cell("We used `total = sum(range(10))`.", metadata={"tags": ["reveals-solution"]})
-    return nbformat.v4.new_notebook(cells=[lesson, task, answer, check, reveal])
+    claim = nbformat.v4.new_code_cell('claim(total == 45, "the total is 45")', metadata={"tags": ["claim"]})
+    return nbformat.v4.new_notebook(cells=[lesson, task, hint, answer, check, reveal, claim])
 
 
 def test_the_copy_of_a_leaky_notebook_holds_no_answer():
@@ -178,10 +186,26 @@ def test_the_copy_of_a_leaky_notebook_holds_no_answer():
     copy = student.student_copy(original)
     text = json.dumps(copy)
     assert "sum(range(10))" not in text and "45" not in text
-    assert [student.tags(cell) for cell in copy.cells] == [[], ["exercise"], ["exercise"], ["check"]]
-    assert copy.cells[2].source == "# Your answer here. Hint: Use sum.\n" and copy.cells[2].id == original.cells[2].id
+    assert [student.tags(cell) for cell in copy.cells] == [[], ["exercise"], ["hint"], ["exercise"], ["check"]]
+    assert copy.cells[3].source == "# Your answer here.\n" and copy.cells[3].id == original.cells[3].id
     assert copy.cells[0].outputs == original.cells[0].outputs  # the lesson keeps its outputs
-    assert original.cells[3].outputs, "the course notebook itself is left untouched"
+    assert original.cells[4].outputs, "the course notebook itself is left untouched"
+
+
+def test_a_live_copy_keeps_the_solutions_without_outputs_or_claims():
+    original = leaky_notebook()
+    copy = student.live_copy(original)
+    assert [cell.source for cell in copy.cells] == [cell.source for cell in original.cells[:-1]]
+    assert not any(cell.get("outputs") for cell in copy.cells)
+    assert all(cell.get("execution_count") is None for cell in copy.cells if cell.cell_type == "code")
+
+
+def test_live_copies_of_every_lesson_drop_every_claim(tmp_path):
+    assert student.main(["--live", str(ROOT / "notebooks"), str(tmp_path)]) == 0
+    for path in LESSONS:
+        copy = read(tmp_path / path.name)
+        assert not any(tagged(cell, student.CLAIM) or "claim(" in cell.source for cell in copy.cells), path.name
+        assert not any(cell.get("outputs") for cell in copy.cells), path.name
 
 
 def test_command_line_copies_every_lesson(tmp_path):
@@ -194,11 +218,11 @@ def test_command_line_copies_every_lesson(tmp_path):
 
 def test_the_leak_checks_see_a_solution_shown_by_an_untagged_cell():
     notebook = leaky_notebook()
-    notebook.cells[4].metadata["tags"] = []  # the discussion, no longer marked as revealing
+    notebook.cells[5].metadata["tags"] = []  # the discussion, no longer marked as revealing
     shown = nbformat.v4.new_code_cell("show(answer)", outputs=[nbformat.v4.new_output(
         "display_data", data={"text/markdown": "```python\ntotal = sum(range(10))\n```"})])
     notebook.cells.append(shown)
     copy = student.student_copy(notebook)
     line = "total = sum(range(10))"
-    assert line in meaningful_lines(notebook.cells[2].source)
+    assert line in meaningful_lines(notebook.cells[3].source)
     assert line in everything_in(copy.cells) and line not in given(notebook)
