@@ -23,12 +23,14 @@ student copy of every lesson ``NN_*.ipynb`` found in NOTEBOOK_DIR; with ``--live
 (``make live``), a live-coding copy.
 """
 
+import shutil
 import sys
 from pathlib import Path
 
 import nbformat
 
 LESSON_PATTERN = "[0-9][0-9]_*.ipynb"
+PLOT_STYLE = "matplotlibrc"  # read by matplotlib from the folder the lessons run in
 SOLUTION, REVEALS, EXERCISE, CHECK, HINT, CLAIM = "solution", "reveals-solution", "exercise", "check", "hint", "claim"
 
 
@@ -95,6 +97,9 @@ def write_student_copies(source_dir, target_dir, make_copy=student_copy):
     ``source_dir`` into ``target_dir``; return the paths written."""
     target_dir = Path(target_dir)
     target_dir.mkdir(parents=True, exist_ok=True)
+    style = Path(source_dir) / PLOT_STYLE
+    if style.is_file():  # the lessons' plot style travels with them
+        shutil.copyfile(style, target_dir / PLOT_STYLE)
     written = []
     for source in lessons(source_dir):
         nbformat.write(make_copy(nbformat.read(source, as_version=4)), target_dir / source.name)

@@ -57,18 +57,23 @@ def unpack(tarball, folder, keep):
             target.write_bytes(archive.extractfile(member).read())
 
 
+def npm_unpack(spec, folder, keep):
+    """Download the npm package ``spec`` (``npm pack``, no install) and extract its ``keep`` files
+    into ``folder``. The site's browser test fetches axe-core, its accessibility checker, this way."""
+    with tempfile.TemporaryDirectory() as scratch:
+        result = subprocess.run(["npm", "pack", spec, "--pack-destination", scratch, "--silent"],
+                                capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"`npm pack {spec}` failed (the site needs Node.js' npm and the npm "
+                     f"registry):\n{result.stderr.strip()}")
+        unpack(Path(scratch) / result.stdout.strip().splitlines()[-1], Path(folder), keep)
+
+
 def fetch():
     if STAMP.exists() and json.loads(STAMP.read_text()) == sorted(PACKAGES):
         return
-    with tempfile.TemporaryDirectory() as scratch:
-        for spec, (name, keep) in PACKAGES.items():
-            result = subprocess.run(["npm", "pack", spec, "--pack-destination", scratch, "--silent"],
-                                    capture_output=True, text=True)
-            if result.returncode != 0:
-                sys.exit(f"`npm pack {spec}` failed (the site needs Node.js' npm and the npm "
-                         f"registry):\n{result.stderr.strip()}")
-            tarball = Path(scratch) / result.stdout.strip().splitlines()[-1]
-            unpack(tarball, VENDOR / name, keep)
+    for spec, (name, keep) in PACKAGES.items():
+        npm_unpack(spec, VENDOR / name, keep)
     STAMP.write_text(json.dumps(sorted(PACKAGES)))
     print(f"site: fetched {', '.join(PACKAGES)} into {VENDOR}")
 

@@ -202,3 +202,21 @@ def test_pinned_set_installs_from_wheels(resolutions, python, platform):
     assert not unpinned, f"{python} on {platform} installs packages constraints.txt does not pin: {unpinned}"
     moved = {name: (pinned[name], version) for name, version in resolved.items() if pinned[name] != version}
     assert not moved, f"{python} on {platform}: resolved versions differ from the pins (pin, got): {moved}"
+
+
+# The next Python: not supported while pinned packages publish no wheels for it. This test is
+# expected to fail; the day the pinned set resolves for it, pytest reports it as XPASS (a notice
+# in the summary, not a failure): time to widen the supported range.
+NEXT_PYTHON = "3.15.0"
+
+
+@pytest.mark.xfail(reason=f"Python {NEXT_PYTHON}: {setup_check.WITHOUT_WHEELS[(False, (3, 15))]} no wheels yet",
+                   strict=False, raises=AssertionError)
+def test_the_next_python_resolves_from_wheels():
+    reason = why_resolution_cannot_run()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI must try the pinned set on Python {NEXT_PYTHON}, but {reason}")
+        pytest.skip(f"cannot resolve the pinned set: {reason}")
+    done = resolve(NEXT_PYTHON, "x86_64-manylinux_2_28")
+    assert done.returncode == 0, done.stderr

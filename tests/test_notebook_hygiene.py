@@ -149,3 +149,13 @@ def test_every_cell_whose_output_is_not_compared_says_why(path):
     silent = [source(c)[:60] for c in load(path)["cells"]
               if "nbval-ignore-output" in tags(c) and not str(c["metadata"].get("varies", "")).strip()]
     assert not silent, f"{path.name}: cells tagged nbval-ignore-output without a 'varies' reason: {silent}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_plot_has_an_alt_text(path):
+    """A cell that draws a plot says in words what it shows (metadata ``mystnb.image.alt``, which
+    the website gives the image as its alt text, for readers who cannot see it)."""
+    missing = [source(c)[:60] for c in load(path)["cells"] if c["cell_type"] == "code"
+               and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
+               and len(str(c["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")).split()) < 4]
+    assert not missing, f"{path.name}: plots without an alt text (mystnb.image.alt, a few words at least): {missing}"

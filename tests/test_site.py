@@ -5,7 +5,9 @@ every lesson.
 On each lesson page: its title; its plots as images; the helper code ``show_source`` prints; lesson 04's progress bars drawn as widgets
 from the saved widget state, full; lesson 09's maths typeset by MathJax; every solution folded;
 links that launch the notebook on Binder and Colab and download it. Across the whole site, no
-internal link (page, image, script, anchor) points at nothing. Screenshots go to
+internal link (page, image, script, anchor) points at nothing, and every page passes axe-core's
+WCAG 2 A and AA rules (axe-core comes from the npm registry, like the widget scripts) with every
+image described by an alt text that is not a file name. Screenshots go to
 ``test-artifacts/browser/`` beside the other browser test's. The Binder files are checked here
 too. Chromium is found, and a missing one skips or fails, as in ``test_browser_e2e.py``.
 """
@@ -195,6 +197,62 @@ def broken_links(root):
             elif parts.fragment and file.suffix == ".html" and unquote(parts.fragment) not in parse(file).ids:
                 broken.append(f"{page_file.relative_to(root)}: {target} (no such anchor)")
     return broken
+
+
+AXE = "axe-core@4.14.1"
+# What a plot's alt text must not be: a file name (MyST-NB names images by the hash of their bytes).
+FILE_NAME = re.compile(r"^\S*\.(png|jpe?g|gif|svg|webp)$|^[0-9a-f]{16,}$", re.I)
+
+
+@pytest.fixture(scope="module")
+def axe_script(tmp_path_factory):
+    """axe-core's script, from the npm registry into a scratch folder (never into the site)."""
+    sys.path.insert(0, str(ROOT / "site"))
+    try:
+        import fetch_js
+    finally:
+        sys.path.remove(str(ROOT / "site"))
+    folder = tmp_path_factory.mktemp("axe")
+    fetch_js.npm_unpack(AXE, folder, ["axe.min.js"])
+    return folder / "axe.min.js"
+
+
+def accessibility_problems(page, axe_script):
+    """axe-core's WCAG 2 A/AA violations on the loaded ``page`` (rule, impact, how many nodes, an
+    example), and its images whose alt text is missing, empty or a file name."""
+    page.add_script_tag(path=str(axe_script))
+    violations = page.evaluate("""async () => {
+        const result = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa']}});
+        return result.violations.map(v => `${v.id} (${v.impact}, ${v.nodes.length} nodes): ${v.nodes[0].html.slice(0, 120)}`);
+    }""")
+    alts = page.locator("article img").evaluate_all("els => els.map(e => [e.getAttribute('src'), e.getAttribute('alt')])")
+    unnamed = [f"img {src}: alt {alt!r}" for src, alt in alts if not (alt or "").strip() or FILE_NAME.match(alt.strip())]
+    return violations + unnamed
+
+
+def test_every_page_is_accessible(site, served, page, axe_script):  # noqa: F811
+    problems = {}
+    for page_file in site_pages(site):
+        relative = page_file.relative_to(site).as_posix()
+        if relative == "index.html":  # the root only forwards to site/index.html, checked itself
+            continue
+        page.goto(f"{served}/{relative}")
+        page.wait_for_load_state("load")
+        found = accessibility_problems(page, axe_script)
+        if found:
+            problems[relative] = found
+    assert not problems, "\n".join(f"{name}:\n  " + "\n  ".join(found) for name, found in problems.items())
+
+
+def test_the_accessibility_check_finds_what_is_wrong(page, axe_script):  # noqa: F811
+    page.set_content('<html lang="en"><head><title>t</title></head><body><main><article>'
+                     '<img src="a.png"><img src="b.png" alt="3f2a9c0d1e4b5a6978c1d2e3f4a5b6c7.png">'
+                     '<img src="c.png" alt="Seconds against workers: the measured line stays above the ideal one">'
+                     '</article></main></body></html>')
+    problems = accessibility_problems(page, axe_script)
+    assert any(problem.startswith("image-alt") for problem in problems), problems
+    assert "img b.png: alt '3f2a9c0d1e4b5a6978c1d2e3f4a5b6c7.png'" in problems
+    assert not any("c.png" in problem for problem in problems)
 
 
 def test_no_internal_link_is_broken(site):

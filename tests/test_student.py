@@ -210,7 +210,8 @@ def test_live_copies_of_every_lesson_drop_every_claim(tmp_path):
 
 def test_command_line_copies_every_lesson(tmp_path):
     assert student.main([str(ROOT / "notebooks"), str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == [p.name for p in LESSONS]
+    assert sorted(p.name for p in tmp_path.glob("*.ipynb")) == [p.name for p in LESSONS]
+    assert (tmp_path / student.PLOT_STYLE).read_text() == (ROOT / "notebooks" / student.PLOT_STYLE).read_text()
     assert student.main([]) == 2
     with pytest.raises(FileNotFoundError, match="no lesson notebooks"):
         student.write_student_copies(tmp_path / "empty", tmp_path / "out")
