@@ -4,7 +4,9 @@
   start method can be forced to ``spawn`` without touching the notebooks.
 * Every process the session starts (kernels, pool workers, Dask workers, the JupyterLab server)
   inherits a marker in its environment. When the session ends, a process still carrying the
-  marker was left behind: the run fails and the process is named and ended.
+  marker was left behind: the run fails and the process is named and ended. Under pytest-xdist
+  each worker marks and checks the processes it starts itself; the controlling process starts
+  none but the workers, which carry its marker until they end, so it does not check.
 """
 import os
 import shutil
@@ -56,7 +58,14 @@ def _processes_left_behind():
     return left
 
 
+def _is_xdist_controller(config):
+    return not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+
+
 def pytest_sessionfinish(session, exitstatus):
+    if _is_xdist_controller(session.config):
+        shutil.rmtree(session.config._course_ipython_dir, ignore_errors=True)
+        return
     deadline = time.monotonic() + 15  # kernels and pools get a moment to shut down
     left = _processes_left_behind()
     while left and time.monotonic() < deadline:

@@ -181,11 +181,36 @@ def _memory(results):
     return lines
 
 
+def _amdahl(results):
+    """Section 7 as Markdown: the parts, the prediction against the measurement, the ceilings."""
+    l12 = results["amdahl"]
+    lines = [f"Lesson 06's small sample (January 2007, CSCO and BA), {l12['samples']} bootstrap samples, from the "
+             "files to the intervals. Each part is timed on its own (the fastest of a few tries); the whole run in one "
+             f"process takes {fmt(l12['one_process'])} ({l12['one_process_from_parts']:.3f} s by its parts). The "
+             "pools are started before the clock runs; a speed-up is the one-process median over the pool's, and "
+             "the prediction is Amdahl's law from the parts over the same one-process median.", "",
+             "| part | seconds |", "| --- | --- |"]
+    lines += [f"| {part} | {seconds:.4f} |" for part, seconds in l12["parts"].items()]
+    lines += ["", "| workers | time | predicted | measured | measured / predicted |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r['workers']} | {fmt(r)} | {r['predicted']:.2f}x | {r['measured']:.2f}x | "
+              f"{r['measured'] / r['predicted']:.2f} |" for r in l12["scaling"]]
+    counts = list(next(iter(l12["ways"].values()))["predicted"])
+    lines += ["", "Amdahl's prediction for each way of running the bootstrap (lesson 12, 12.8), over its own "
+              "one-process time:", "", "| way | serial (s) | parallel (s) | serial share | "
+              + " | ".join(f"{n} worker{'' if n == '1' else 's'}" for n in counts) + " | ceiling |",
+              "| --- | --- | --- | --- | " + "--- | " * len(counts) + "--- |"]
+    lines += [f"| {way} | {w['serial']:.3f} | {w['parallel']:.3f} | {w['serial_share']:.1%} | "
+              + " | ".join(f"{w['predicted'][n]:.2f}x" for n in counts) + f" | {w['ceiling']:.2f}x |"
+              for way, w in l12["ways"].items()]
+    return lines
+
+
 SECTIONS = [("pool", "1. Pool efficiency", _pool), ("lesson06", "2. Lesson 06: the pandas bootstrap", _lesson06),
             ("lesson07", "3. Lesson 07: vectorized, SciPy and compiled", _lesson07),
             ("lesson09", "4. Lesson 09: value function iteration", _lesson09),
             ("notebooks", "5. The course: executing each notebook top to bottom", _notebooks),
-            ("memory", "6. Peak memory of the full-panel bootstrap", _memory)]
+            ("memory", "6. Peak memory of the full-panel bootstrap", _memory),
+            ("amdahl", "7. Lesson 12: Amdahl's law, predicted and measured", _amdahl)]
 
 
 def markdown(results):
@@ -210,9 +235,10 @@ def markdown(results):
 
 
 def plots(results, path):
-    """Pool speed-up against workers, lesson 07's approaches, lesson 09's solvers; one figure."""
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
-    scaling, l07, l09 = axes
+    """Pool speed-up against workers, lesson 07's approaches, lesson 09's solvers, lesson 12's
+    prediction against measurement; one figure."""
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4))
+    scaling, l07, l09, l12 = axes
     if available(results["pool"]):
         rows = [r for r in results["pool"]["scaling"] if "speed_up" in r]
         for jobs in ("sleep jobs", "CPU-bound jobs"):
@@ -237,6 +263,14 @@ def plots(results, path):
         l09.legend()
         l09.set_title(f"VFI, whole solves to {results['lesson09']['tolerance']:g}")
     l09.set(xlabel="grid points", ylabel="seconds (log scale)", yscale="log")
+    if available(results["amdahl"]):
+        rows = results["amdahl"]["scaling"]
+        l12.plot([r["workers"] for r in rows], [r["predicted"] for r in rows], marker="o", label="Amdahl's prediction")
+        l12.plot([r["workers"] for r in rows], [r["measured"] for r in rows], marker="s", label="measured")
+        l12.plot([r["workers"] for r in rows], [r["workers"] for r in rows], linestyle=":", color="gray", label="ideal")
+        l12.legend()
+        l12.set_title(f"Small sample, {results['amdahl']['samples']} samples")
+    l12.set(xlabel="workers", ylabel="speed-up over one process")
     for axis in axes:
         axis.grid(True, alpha=0.3)
     fig.tight_layout()

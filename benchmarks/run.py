@@ -25,18 +25,18 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from benchmarks.report import NOT_AVAILABLE, markdown, plots, target_rows
-from helpers.timing import efficiency, measure, ratio, scale, seconds, stopwatch
+from helpers.timing import efficiency, measure, ratio, scale, seconds, stopwatch, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
 FULL = {"repeats": 3, "sleep_jobs": 8, "sleep": 0.25, "cpu_jobs": 4, "cpu_steps": 3_000_000, "tiny_jobs": 20_000,
         "chunksizes": [1, 10, 100, 1000], "round_trips": 50, "months": None, "samples": 1000, "lecture_samples": 5,
         "memory_samples": 1000, "grids": [50, 100, 200, 400], "vfi_tolerance": 1e-6, "numba_grid": 1000,
-        "notebooks": "all"}
+        "notebooks": "all", "amdahl_samples": 400}
 QUICK = {"repeats": 1, "sleep_jobs": 4, "sleep": 0.05, "cpu_jobs": 2, "cpu_steps": 100_000, "tiny_jobs": 500,
          "chunksizes": [1, 100], "round_trips": 5, "months": ("2007-01", "2007-02"), "samples": 4, "lecture_samples": 1,
          "memory_samples": 4, "grids": [20, 40], "vfi_tolerance": 1e-2, "numba_grid": 100,
-         "notebooks": ["03_ordering.ipynb"]}
+         "notebooks": ["03_ordering.ipynb"], "amdahl_samples": 4}
 
 
 def machine():
@@ -265,6 +265,32 @@ def peak_memory(cfg):
                    for variant in ("plain", "chunked")}}
 
 
+def amdahl(cfg):
+    """Section 7: lesson 12's Amdahl's law, predicted and measured. The small sample's pipeline
+    (load, bootstrap, quantiles) is split into parts, each timed on its own as the fastest of a
+    few tries; the whole run in one process and on started pools of 1..cores workers is timed as
+    the median of repeats. Prediction and measurement are over the same one-process median."""
+    from helpers.amdahl import SPEEDUP_WORKERS, serial_share
+    from helpers.data import ensure_data
+    from helpers.pipeline import WAYS, measure_parts, pooled_run, serial_pipeline, started_pool
+
+    ensure_data(DATA)
+    n = cfg["amdahl_samples"]
+    parts = measure_parts(DATA, n, workers=2)
+    one_process = measure(lambda: serial_pipeline(DATA, n), cfg["repeats"])
+    rows = []
+    for workers in worker_counts():
+        with started_pool(workers) as pool:
+            timed = summarize([pooled_run(DATA, n, pool, workers)[1].seconds for _ in range(cfg["repeats"])])
+        rows.append({"workers": workers, **timed, "measured": ratio(one_process, timed),
+                     "predicted": parts.predicted(workers, one_process_seconds=one_process["median"])})
+    ways = {way: {"serial": parts.serial(way), "parallel": parts.parallel(way),
+                  "serial_share": serial_share(parts.serial(way), parts.parallel(way)), "ceiling": parts.ceiling(way),
+                  "predicted": {str(w): parts.predicted(w, way) for w in SPEEDUP_WORKERS}} for way in WAYS}
+    return {"samples": n, "parts": parts.table()["seconds"].to_dict(), "one_process": one_process,
+            "one_process_from_parts": parts.one_process(), "scaling": rows, "ways": ways}
+
+
 def run_section(name, step):
     """Run one section; a section that fails is reported as not available, and the run goes on."""
     print(f"[bench] {name} ...", flush=True)
@@ -289,7 +315,8 @@ SECTIONS = [("pool", lambda cfg, results: pool_efficiency(cfg)),
             ("lesson07", lambda cfg, results: lesson07(cfg, pandas_serial(results))),
             ("lesson09", lambda cfg, results: lesson09(cfg)),
             ("notebooks", lambda cfg, results: notebook_wall_times(cfg)),
-            ("memory", lambda cfg, results: peak_memory(cfg))]
+            ("memory", lambda cfg, results: peak_memory(cfg)),
+            ("amdahl", lambda cfg, results: amdahl(cfg))]
 
 
 def main(argv=None):

@@ -7,16 +7,22 @@ DataFrames are built around the compiled core.
 
 The compiled bootstrap reproduces exactly from a seed whatever the number of threads: sample
 ``s`` draws from its own SplitMix64 stream, seeded with the ``s``-th word of
-``SeedSequence(seed).generate_state(n_samples)``, not from per-thread generator state. Its
-quantiles are taken by compiled selection (:func:`quantiles_by_cell`), equal to NumPy's.
+``SeedSequence(seed).generate_state(n_samples)``, not from per-thread generator state, and each
+of its numbers is computed within one iteration of the parallel loop, so nothing is summed across
+threads (a ``prange`` reduction such as :func:`sum_of_squares_parallel` is: its last bits depend
+on the number of threads). Its quantiles are taken by compiled selection
+(:func:`quantiles_by_cell`), equal to NumPy's.
 """
 
+from contextlib import contextmanager
+
+import numba
 import numpy as np
 import pandas as pd
 from numba import njit, prange
 from scipy import stats as scipy_stats
 
-from helpers.panel import DEFAULT_SEED, LEVELS, compute_rv, day_labels, get_ci
+from helpers.panel import DEFAULT_SEED, LEVELS, check_returns, check_samples, compute_rv, day_labels, get_ci
 
 # --------------------------------------------------------------------------------------------
 # The lecture's example and a loop-heavy one
@@ -31,7 +37,10 @@ comp_with_numba = njit(cache=True)(comp_with_np)
 
 
 def max_drawdown_python(prices):
-    """Largest fall from a running peak, as a fraction of the peak, with a plain Python loop."""
+    """Largest fall from a running peak, as a fraction of the peak, with a plain Python loop.
+
+    Fastest in plain Python on a list of floats: iterating a NumPy array hands out NumPy scalars,
+    whose arithmetic is slower than Python's own floats."""
     peak, worst = prices[0], 0.0
     for price in prices:
         peak = max(peak, price)
@@ -59,11 +68,28 @@ def bipower_variation(returns):
 
 @njit(parallel=True, cache=True)
 def sum_of_squares_parallel(values):
-    """Sum of squares with the loop split over Numba's threads (``prange``)."""
+    """Sum of squares with the loop split over Numba's threads (``prange``): a reduction. Each
+    thread sums its share of the loop and the shares are added at the end, so the order of the
+    additions, and with it the last bits of the float result, depends on the number of threads."""
     total = 0.0
     for i in prange(values.shape[0]):
         total += values[i] * values[i]
     return total
+
+
+@contextmanager
+def numba_threads(n):
+    """Run the ``with`` block on ``n`` of Numba's threads, then return to the previous number.
+
+    ``numba.set_num_threads`` only masks threads out: Numba launches ``NUMBA_NUM_THREADS`` of
+    them (the number of cores unless that environment variable says otherwise when Numba is
+    imported), and ``n`` is capped at that."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 # --------------------------------------------------------------------------------------------
@@ -76,7 +102,9 @@ def returns_to_arrays(returns):
     Returns ``values`` (rows x stocks, float64, NaN kept), ``offsets`` (the first row of each
     day, plus the number of rows at the end: day ``d`` is rows ``offsets[d]:offsets[d+1]``, so
     days may differ in length), and the realized variance of the data, whose index and columns
-    label the results."""
+    label the results. Anything but a panel of returns is refused as lesson 06's bootstrap
+    refuses it (:func:`helpers.panel.check_returns`)."""
+    check_returns(returns)
     days = day_labels(returns)
     starts = np.flatnonzero(np.r_[True, days[1:] != days[:-1]])
     offsets = np.append(starts, len(returns)).astype(np.int64)
@@ -160,8 +188,10 @@ def bootstrap_rv_compiled(values, offsets, sample_seeds):
 
     Parallel over chunks of samples; within a chunk, day by day, so a day's data is read from
     memory once for all the chunk's samples. The chunks do not depend on the number of threads,
-    so neither do the results. Stored days x stocks x samples (each cell's samples side by side,
-    as the quantiles want them) and returned as a samples x days x stocks view."""
+    and every number of a sample is computed inside its chunk's iteration (nothing is summed
+    across threads), so the results do not depend on the number of threads either. Stored days
+    x stocks x samples (each cell's samples side by side, as the quantiles want them) and
+    returned as a samples x days x stocks view."""
     squares, present, day_has_gaps = _squares_and_gaps(values, offsets)
     n_samples, n_days, n_stocks = len(sample_seeds), len(offsets) - 1, values.shape[1]
     out = np.empty((n_days, n_stocks, n_samples))
@@ -253,7 +283,9 @@ def _lerp(a, b, t):
 @njit(parallel=True, cache=True)
 def quantiles_by_cell(cells, levels):
     """``np.quantile(cells, levels, axis=1)``, NumPy's default 'linear' method to the last bit,
-    for a (cells x samples) array, by selection instead of sorting: shape (levels, cells).
+    for a (cells x samples) array, one cell per iteration of a ``prange`` loop: shape (levels,
+    cells). NumPy partitions a copy of the whole array (``np.partition``) around every rank it
+    needs; here each cell costs one pass near the ends and a quickselect elsewhere.
 
     For each level ``q``, position ``(n - 1) * q`` of the sorted samples lies between the values
     of rank ``floor`` and ``floor + 1``, interpolated as NumPy does. Near either end (a 99%
@@ -293,6 +325,7 @@ def _interval_frame(lower, upper, like):
 
 def compiled_statistics(returns, n_samples, seed=DEFAULT_SEED):
     """Bootstrap realized variances of ``returns`` from the compiled kernel, and their labels."""
+    check_samples(n_samples)
     values, offsets, like = returns_to_arrays(returns)
     sample_seeds = np.random.SeedSequence(seed).generate_state(n_samples, dtype=np.uint64)
     return bootstrap_rv_compiled(values, offsets, sample_seeds), like

@@ -148,7 +148,7 @@ def _simulate_one_stock(rng, profile, days, early_close, *, u_shape, stochastic_
 
     drift = math.log(profile["last"] / profile["first"]) / (n_days * MINUTES_PER_DAY)
     returns = drift + rng.standard_normal((n_days, n_returns)) * np.sqrt(minute_var)
-    if jumps:  # about 14 a year, each some 15 one-minute standard deviations
+    if jumps:  # about 14 over the days simulated (a year on the full calendar), each some 15 one-minute sds
         jump_at = rng.random((n_days, n_returns)) < 14 / (n_days * n_returns)
         jump_size = rng.choice([-1, 1], size=jump_at.sum()) * 15 * math.sqrt(profile.mean_daily_RV / n_returns)
         returns[jump_at] += jump_size
@@ -178,7 +178,8 @@ def simulate_panel(seed=DEFAULT_SEED, *, tickers=TICKERS, u_shape=True, stochast
 
     Each stock follows a random walk in log prices whose daily variance moves persistently from
     day to day, with a U-shaped pattern within the day, rare jumps, and prices rounded to cents
-    with stale minutes. The defaults are calibrated to the original panel; with
+    with stale minutes (``tick_size=None`` leaves out both: the same efficient prices, as they
+    are before rounding). The defaults are calibrated to the original panel; with
     ``u_shape=False, stochastic_volatility=False, jumps=False, tick_size=None`` returns are
     Gaussian with constant variance, which is what a statistical test of the bootstrap needs.
     Each stock draws from its own stream of ``SeedSequence(seed)``: same seed, same panel.
@@ -266,9 +267,11 @@ def _first_bad_line(mask):
 def read_price_file(path):
     """Read one stock's file into a Series of prices indexed by minute, named by the ticker.
 
-    The ticker is the file name without its suffix (``Path.stem``; ``"CSCO.csv".strip(".csv")``
-    would also eat the leading C of ``"C.csv"`` or ``"SCAT.csv"``). Timestamps are built from the
-    date and time integers as components, which pandas 3 accepts without a deprecation warning.
+    The ticker is the file name without its suffix (``Path.stem``). The lecture's
+    ``name.strip(".csv")`` removes any of the characters ``.``, ``c``, ``s``, ``v`` from both
+    ends instead: case-sensitive, so ``"C.csv"`` keeps its C, but ``"cvs.csv"`` becomes ``""``
+    and ``"csco.csv"`` becomes ``"o"``. Timestamps are built from the date and time integers as
+    components, which pandas 3 accepts without a deprecation warning.
     """
     path = Path(path)
     fix = "Each line must read date,time,price as in 20070103,935,12.34 (see data/README.md)."

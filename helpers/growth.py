@@ -4,10 +4,12 @@ A planner chooses next period's capital k' given capital k:
 
     V(k) = max_{k'} U(k^alpha + (1 - delta) k - k') + beta V(k'),   U(c) = (c^(1-sigma) - 1) / (1 - sigma)
 
-(log utility when sigma = 1). Three solvers of the same algorithm: plain loops with SciPy's
-bounded scalar minimiser, the same maximisation spread over a process pool that lives across
-iterations, and a Numba version with its own golden-section search. All interpolate V linearly
-between grid points.
+(log utility when sigma = 1, the limit of U as sigma -> 1). Three solvers of the same
+algorithm: plain loops maximising with SciPy's bounded scalar minimiser (Brent's method:
+golden-section steps mixed with parabolic interpolation), the same maximisation spread over a
+process pool that lives across iterations, and a Numba version with a golden-section search of
+its own (SciPy cannot be called from compiled code). All interpolate V linearly between grid
+points.
 """
 
 import math
@@ -60,7 +62,8 @@ def resources(k, p):
 
 
 def utility(c, sigma):
-    """CRRA utility; log utility when sigma is 1."""
+    """CRRA utility (c^(1-sigma) - 1) / (1 - sigma). At sigma = 1 the formula divides 0 by 0, so
+    that case is its limit, log c (l'Hopital in sigma), computed directly."""
     return np.log(c) if sigma == 1 else (c ** (1 - sigma) - 1) / (1 - sigma)
 
 
@@ -70,7 +73,8 @@ def _choice_bounds(k, grid, p):
 
 
 def bellman_point(k, grid, value, p):
-    """Best value and k' at capital ``k``, by SciPy's bounded minimiser on minus the objective."""
+    """Best value and k' at capital ``k``, by SciPy's bounded minimiser (Brent's method) on minus
+    the objective."""
     low, high = _choice_bounds(k, grid, p)
 
     def minus_objective(k_next):
@@ -129,6 +133,8 @@ def _interp(x, grid, value):
 
 @njit(cache=True)
 def _objective(k_next, k, grid, value, sigma, beta, delta, alpha):
+    """The Bellman objective at ``k_next``: utility now (log at sigma = 1, see :func:`utility`)
+    plus the discounted interpolated value."""
     c = k**alpha + (1 - delta) * k - k_next
     u = math.log(c) if sigma == 1 else (c ** (1 - sigma) - 1) / (1 - sigma)
     return u + beta * _interp(k_next, grid, value)
@@ -136,7 +142,9 @@ def _objective(k_next, k, grid, value, sigma, beta, delta, alpha):
 
 @njit(cache=True)
 def _golden_section_max(k, grid, value, sigma, beta, delta, alpha, low, high):
-    """Maximise the Bellman objective over [low, high] by golden-section search."""
+    """Maximise the Bellman objective over [low, high] by golden-section search: each step keeps
+    the part of the interval that holds the better of two inner points, placed so that one of them
+    is reused next step (the interval shrinks by 0.618 per evaluation)."""
     a, b = low, high
     x1, x2 = b - GOLDEN * (b - a), a + GOLDEN * (b - a)
     f1 = _objective(x1, k, grid, value, sigma, beta, delta, alpha)
@@ -155,15 +163,23 @@ def _golden_section_max(k, grid, value, sigma, beta, delta, alpha, low, high):
 
 
 @njit(cache=True)
+def _bellman_step(grid, value, new_value, policy, sigma, beta, delta, alpha):
+    """One Bellman update, compiled: the best value and k' at every grid point, written into
+    ``new_value`` and ``policy`` (k' stays on the grid and leaves positive consumption)."""
+    for i in range(len(grid)):
+        k = grid[i]
+        high = min(grid[-1], k**alpha + (1 - delta) * k - 1e-10)
+        new_value[i], policy[i] = _golden_section_max(k, grid, value, sigma, beta, delta, alpha, grid[0], high)
+
+
+@njit(cache=True)
 def _vfi_compiled(grid, sigma, beta, delta, alpha, tol, max_iter):
+    """:func:`solve_vfi`'s iteration, compiled: value, policy and the distances."""
     n = len(grid)
     value, new_value, policy = np.zeros(n), np.zeros(n), np.zeros(n)
     distances = np.empty(max_iter)
     for iteration in range(max_iter):
-        for i in range(n):
-            k = grid[i]
-            high = min(grid[-1], k**alpha + (1 - delta) * k - 1e-10)
-            new_value[i], policy[i] = _golden_section_max(k, grid, value, sigma, beta, delta, alpha, grid[0], high)
+        _bellman_step(grid, value, new_value, policy, sigma, beta, delta, alpha)
         distances[iteration] = np.max(np.abs(new_value - value))
         value[:] = new_value
         if distances[iteration] < tol:
@@ -176,6 +192,14 @@ def solve_vfi_numba(p=Params(), n_points=100, tol=1e-6, max_iter=2000):
     grid = make_grid(p, n_points)
     value, policy, distances = _vfi_compiled(grid, p.sigma, p.beta, p.delta, p.alpha, tol, max_iter)
     return Solution(grid, value, policy, resources(grid, p) - policy, distances.tolist())
+
+
+def bellman_update_numba(grid, value, p):
+    """One compiled Bellman update of ``value``: the new value and policy on ``grid``. Applied to a
+    solution, it tells how far from converged that solution is (lesson 09's first exercise)."""
+    new_value, policy = np.empty(len(grid)), np.empty(len(grid))
+    _bellman_step(grid, value, new_value, policy, p.sigma, p.beta, p.delta, p.alpha)
+    return new_value, policy
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,13 +4,15 @@ In a few seconds it reports, one line each, marked OK or WARN (a WARN says how t
 Python version, the course packages at their pinned versions, JupyterLab's widget extension
 (progress bars), the cores this process may use, the default start method, the thread pools of
 Numba and the BLAS library, and a short measurement of a two-worker process pool that ends in
-what to expect from processes on this machine.
+what to expect from processes on this machine: Amdahl's law (:mod:`helpers.amdahl`, lesson 12)
+applied to the serial share that the measured speed-up implies.
 
 Every check is a small function that takes what it inspects as arguments (a version, the pins,
 the text of a cgroup file, core counts), so the tests can fake a one-core machine, a container's
 CPU quota or a missing package; ``main`` feeds them this machine's facts. The module itself needs
-only the standard library, so it still reports (rather than crashes) when packages are missing,
-and ``--python-only`` runs under any Python 3 (``make lab`` checks the version with it first).
+only the standard library (and :mod:`helpers.amdahl`, which needs no more), so it still reports
+(rather than crashes) when packages are missing, and ``--python-only`` runs under any Python 3
+(``make lab`` checks the version with it first).
 """
 
 from __future__ import annotations
@@ -27,9 +29,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.amdahl import amdahl_speedup, share_from_speedup
+
 LOWEST_PYTHON = (3, 11, 2)  # Debian 12's python3: a release students really have
 NEWEST_PYTHON = (3, 14)
 NEWEST_PYTHON_INTEL_MAC = (3, 13)  # numba 0.62.1, the last with Intel-Mac wheels, stops at 3.13
+# Why the next Python is not supported yet, by (Intel Mac?, version): pinned packages that publish
+# no wheels for it (tests/test_environment.py tells the day Python 3.15 resolves).
+WITHOUT_WHEELS = {(False, (3, 15)): "numpy 2.4.6, scipy 1.17.1 and contourpy 1.3.3 publish",
+                  (True, (3, 14)): "numba 0.62.1 and llvmlite 0.45.1 publish"}
 REQUIREMENTS = Path(__file__).resolve().parents[1] / "requirements.txt"
 # Checked (for presence only) when the package is installed without requirements.txt beside it.
 COURSE_PACKAGES = ("jupyterlab", "ipykernel", "ipywidgets", "numpy", "pandas", "scipy", "tqdm",
@@ -83,9 +91,11 @@ def check_python(version, system, machine):
                     "manager), then `make clean lab PYTHON=/path/to/that/python3`")
     if tuple(version[:2]) > newest:
         where = " on Intel Macs" if newest != NEWEST_PYTHON else ""
+        missing = WITHOUT_WHEELS.get((where != "", tuple(version[:2])), "some pinned packages publish")
         return warn("Python", f"{dotted(version)} is newer than the course supports{where} "
-                    f"({supported}): some pinned packages publish no wheels for it",
-                    f"install Python {dotted(newest)}, then `make clean lab PYTHON=python{dotted(newest)}`")
+                    f"({supported}): {missing} no wheels for it yet",
+                    f"install Python {dotted(newest)} (python.org, or your package manager) and use it "
+                    f"for the course: `make clean lab PYTHON=python{dotted(newest)}`")
     return ok("Python", f"{dotted(version)} (supported: {supported})")
 
 
@@ -342,11 +352,21 @@ def measure_speedups(workers=2, jobs=4, seconds=0.2):
     return jobs * seconds / pooled_sleep, serial_cpu / pooled_cpu
 
 
+def working_cores(cores):
+    """The cores that can really work at once: usable by this process, and physical ones (two
+    hyper-threads of one core share its arithmetic)."""
+    return min(n for n in (cores.usable, cores.physical) if n) if cores.physical else cores.usable
+
+
 def expected_speedup(cpu_speedup, workers, cores):
-    """The most to expect from processes on CPU work using every core: the per-worker gain
-    measured, times the cores that can really work at once (usable and physical)."""
-    usable = min(n for n in (cores.usable, cores.physical) if n) if cores.physical else cores.usable
-    return max(1.0, min(usable, usable * cpu_speedup / workers))
+    """The most to expect from processes on CPU work using every core, by Amdahl's law (lesson
+    12): the speed-up measured on ``workers`` workers implies a serial share (the pool's own
+    overhead, the parent's share of the work), and that share caps the speed-up on every core
+    that can work at once."""
+    cores_at_work = working_cores(cores)
+    if cores_at_work <= 1:
+        return 1.0
+    return max(1.0, amdahl_speedup(share_from_speedup(cpu_speedup, workers), cores_at_work))
 
 
 def check_measurement(sleep_speedup, cpu_speedup, workers, cores):
@@ -359,8 +379,11 @@ def check_measurement(sleep_speedup, cpu_speedup, workers, cores):
     else:
         lines.append(ok("Pool", sleep_text))
     expect = expected_speedup(cpu_speedup, workers, cores)
-    verdict = (f"CPU jobs ran {cpu_speedup:.1f}x faster on {workers} workers; on this machine "
-               f"expect at most about {expect:.1f}x from processes")
+    at_work = working_cores(cores)
+    verdict = (f"CPU jobs ran {cpu_speedup:.1f}x faster on {workers} workers, as if "
+               f"{share_from_speedup(cpu_speedup, workers):.0%} of the work could not be shared; on this machine "
+               f"expect at most about {expect:.1f}x from processes (Amdahl's law on "
+               f"{shown(at_work)} core{'' if at_work == 1 else 's'}, lesson 12)")
     if expect < 1.5:
         lines.append(warn("Verdict", verdict, "other programs are busy on the cores, or there are "
                           "too few: close busy programs and run the check again; the lessons run "

@@ -13,8 +13,9 @@ that every way gives the same intervals as the serial run:
 - **a file mapped into memory** (``numpy.memmap``), for arrays larger than memory.
 
 It also holds the worker functions for measuring what the data costs (:func:`receive`,
-:class:`PeakMemory`) and for thread limits: BLAS and Numba each start their own threads in
-every worker unless told otherwise (:func:`limit_threads`, :func:`report_threads`).
+:func:`pretend_work`, :class:`PeakMemory`) and for thread limits: BLAS and Numba each start
+their own threads in every worker unless told otherwise (:func:`limit_threads`,
+:func:`report_threads`).
 
 All of these are functions in a module, not in a notebook cell, so that ``spawn`` and
 ``forkserver`` workers can import them.
@@ -22,6 +23,7 @@ All of these are functions in a module, not in a notebook cell, so that ``spawn`
 
 import os
 import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from multiprocessing import shared_memory
@@ -32,8 +34,8 @@ import pandas as pd
 import psutil
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from helpers.panel import (DEFAULT_SEED, compute_rv, default_batch_size, get_ci, run_batches,
-                           samples_to_statistics, usable_cpu_count)
+from helpers.panel import (DEFAULT_SEED, check_returns, check_samples, compute_rv, default_batch_size, get_ci,
+                           run_batches, samples_to_statistics, usable_cpu_count)
 from helpers.timing import seconds
 
 # The returns this worker process holds, set once by a pool initializer. In the notebook's own
@@ -49,6 +51,20 @@ _block = None
 def receive(data=None):
     """A task with no work: all it costs is sending ``data`` to a worker and an answer back."""
     return None
+
+
+def pretend_work(seconds, returns=None):
+    """A stand-in for a bootstrap task that needs the returns: wait ``seconds`` instead of
+    computing samples.
+
+    The returns come with the task (``returns``, lesson 06's way) or were installed in this
+    worker by the initializer (:func:`install_returns`). Waiting leaves the cores to the data's
+    journey, so timing this task shows what sending the data costs, whatever else the machine
+    is running."""
+    if returns is None and _returns is None:
+        raise RuntimeError("this task has no returns: pass them with the task or start the pool with "
+                           "initializer=install_returns, initargs=(returns,)")
+    time.sleep(seconds)
 
 
 # --- Once per worker: an initializer ----------------------------------------------------------
@@ -74,11 +90,8 @@ def installed_statistics(seeds):
 
 
 def _check_arguments(returns, n_samples, max_workers):
-    if not isinstance(returns, pd.DataFrame) or returns.empty:
-        raise ValueError("returns must be a non-empty DataFrame of intraday returns "
-                         "(load a panel and compute intraday_log_returns first)")
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive whole number, got {n_samples!r}")
+    check_returns(returns)
+    check_samples(n_samples)
     if max_workers is not None and (not isinstance(max_workers, (int, np.integer)) or max_workers < 1):
         raise ValueError(f"max_workers must be a positive whole number of processes (or None for every usable "
                          f"core), got {max_workers!r}")
@@ -123,8 +136,11 @@ def shared_copy(array):
 
     The process that creates a block owns it: on leaving the ``with`` block, even after an
     error, it closes its own mapping (``close``) and removes the block from the system
-    (``unlink``). Workers only attach and close; a block nobody unlinks stays in memory (on
-    Linux, a file in ``/dev/shm``) until the machine restarts.
+    (``unlink``). Workers only attach and close. A block nobody unlinks stays in memory (on
+    Linux, a file in ``/dev/shm``) while the program runs; on Linux and macOS multiprocessing's
+    resource tracker removes it when the program ends, warning about "leaked shared_memory
+    objects" (a block created with ``track=False``, Python 3.13+, stays until the machine
+    restarts); on Windows the system frees it once no process has it open.
     """
     array = np.asarray(array)
     if array.dtype == object:
@@ -315,11 +331,20 @@ def limit_threads(n):
     numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
 
 
+def _blas_library():
+    """The BLAS library threadpoolctl controls in this process (e.g. ``"openblas"``), or None
+    where it controls none (macOS's Accelerate, for one, cannot be limited this way)."""
+    return next((pool["internal_api"] for pool in threadpool_info() if pool["user_api"] == "blas"), None)
+
+
 def report_threads(_=None):
-    """From inside a worker: its pid and how many threads its BLAS and Numba would use."""
+    """From inside a worker: its pid, how many threads its BLAS and Numba would use, which BLAS
+    that is (None: one threadpoolctl cannot control) and the most threads Numba may start
+    (``NUMBA_NUM_THREADS``, fixed when Numba is imported)."""
     import numba
 
-    return {"pid": os.getpid(), "blas": _blas_threads(), "numba": numba.get_num_threads()}
+    return {"pid": os.getpid(), "blas": _blas_threads(), "numba": numba.get_num_threads(),
+            "blas_library": _blas_library(), "numba_most": numba.config.NUMBA_NUM_THREADS}
 
 
 def matrix_product_job(size, seed, blas_threads=None):

@@ -61,6 +61,31 @@ def tiny_task(x):
     return x * x
 
 
+def worker_pid(seconds=0.0):
+    """Wait ``seconds``, then return the process id of the worker that ran the job."""
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def start_workers(executor, count, seconds=0.05, rounds=200):
+    """Return once ``count`` different worker processes of ``executor`` have each run a job.
+
+    A pool starts its workers as jobs arrive, and under ``spawn`` and ``forkserver`` a new worker
+    takes a while to get going, longer on a busy machine: a clock started on a pool just made
+    times that start-up too. Each round here sends ``count`` jobs that wait ``seconds``, long
+    enough for every worker that is up to take one, until ``count`` different workers have
+    answered. Returns how many answered; raises ``RuntimeError`` if they never do (``count``
+    larger than the pool's ``max_workers``, say).
+    """
+    answered = set()
+    for _ in range(rounds):
+        answered.update(executor.map(worker_pid, [seconds] * count))
+        if len(answered) >= count:
+            return len(answered)
+    raise RuntimeError(f"only {len(answered)} of {count} workers answered in {rounds} rounds: "
+                       "does the pool have that many workers (max_workers)?")
+
+
 def collatz_steps(n):
     """How many Collatz steps (halve if even, else ``3n + 1``) take the integer ``n`` to 1.
 
@@ -161,3 +186,17 @@ def load_pickled(payload):
     find a function that only exists in the notebook's ``__main__``.
     """
     return pickle.loads(payload)
+
+
+def stdout_class():
+    """The class of ``sys.stdout`` in the process that runs it, written ``module.name``.
+
+    Lesson 04 asks a pool worker for it, to show how a worker's prints reach the notebook: a
+    worker forked from the Jupyter kernel inherits the kernel's own output object
+    (``ipykernel.iostream.OutStream``), which sends the text to the kernel; a worker started by
+    ``spawn`` or ``forkserver`` is a fresh Python whose ``sys.stdout`` is an ordinary text file
+    (``_io.TextIOWrapper``) on the output descriptor it inherited.
+    """
+    import sys
+
+    return f"{type(sys.stdout).__module__}.{type(sys.stdout).__qualname__}"

@@ -1,5 +1,5 @@
 """The benchmark suite: how it judges the course's targets, and a quick run end to
-end (a smoke test with tiny sizes: no timing is judged)."""
+end (a smoke test with tiny sizes: no timing is judged), lesson 12's Amdahl section included."""
 import json
 import math
 import subprocess
@@ -10,7 +10,7 @@ from benchmarks.report import NOT_AVAILABLE, target_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["## Targets", "## 1. Pool efficiency", "## 2. Lesson 06", "## 3. Lesson 07", "## 4. Lesson 09",
-            "## 5. The course", "## 6. Peak memory"]
+            "## 5. The course", "## 6. Peak memory", "## 7. Lesson 12"]
 
 
 def fake_results(sleep_speed_up, pandas_speed_up, samples, compiled, vs_scipy, vfi, quick=False):
@@ -81,4 +81,11 @@ def test_quick_run_writes_every_section(tmp_path):
     memory = results["memory"]["MB"]
     assert all(mb >= 0 for variant in memory.values() for mb in variant.values())
     assert memory["plain"]["tracemalloc"] > 0 and memory["chunked"]["tracemalloc"] > 0
+    amdahl = results["amdahl"]
+    assert amdahl["samples"] == 4 and positive(amdahl["one_process"]) and amdahl["one_process_from_parts"] > 0
+    assert all(seconds >= 0 for seconds in amdahl["parts"].values()) and len(amdahl["parts"]) == 7
+    assert [row["workers"] for row in amdahl["scaling"]][:2] == [1, 2]
+    assert all(positive(row) and row["measured"] > 0 and row["predicted"] > 0 for row in amdahl["scaling"])
+    assert all(way["ceiling"] >= way["predicted"]["64"] > 0 for way in amdahl["ways"].values())
+    assert "| workers | time | predicted | measured | measured / predicted |" in report
     assert (tmp_path / "benchmarks.png").stat().st_size > 0

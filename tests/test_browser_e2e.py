@@ -2,7 +2,8 @@
 headless Chromium by Playwright.
 
 Lesson 04 must show its progress bar as a widget (not the "IProgress not found" text), lesson 06
-its plots as images, neither any error; lesson 01 must run under the ``spawn`` start method (as on
+its plots as images, lesson 12 its sampling profiles (pyinstrument's views, drawn in frames) and
+its plots, none of them any error; lesson 01 must run under the ``spawn`` start method (as on
 Windows and macOS) with errors only in its cells tagged ``raises-exception``. Screenshots go to
 ``test-artifacts/browser/``. The server serves a copy of the notebooks (beside a link to ``data/``),
 so the run leaves nothing in the repository; autosave is off as well.
@@ -215,8 +216,9 @@ def outputs(page, selector):
     return page.locator(f".jp-NotebookPanel:not(.lm-mod-hidden) {selector}")
 
 
-def test_lessons_04_and_06_run_in_jupyterlab(lab, page):
-    before = {name: (lab.notebooks / name).read_bytes() for name in ("04_progress.ipynb", "06_intraday_panel.ipynb")}
+def test_lessons_04_06_and_12_run_in_jupyterlab(lab, page):
+    names = ("04_progress.ipynb", "06_intraday_panel.ipynb", "12_measure_first.ipynb")
+    before = {name: (lab.notebooks / name).read_bytes() for name in names}
     listing = open_lesson_list(page, lab)
     assert {"01_map.ipynb", "04_progress.ipynb", "06_intraday_panel.ipynb"} <= set(listing)
 
@@ -229,6 +231,17 @@ def test_lessons_04_and_06_run_in_jupyterlab(lab, page):
     page.wait_for_selector(".jp-DirListing-item", timeout=60_000)
     run_all_cells(page, lab, "06_intraday_panel.ipynb", "06_intraday_panel.png")
     assert outputs(page, ".jp-OutputArea-output img").count() >= 2  # the timing plot and the year's band
+    assert outputs(page, '[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
+
+    page.goto(f"{lab.base}/lab?token={lab.token}&reset")
+    page.wait_for_selector(".jp-DirListing-item", timeout=60_000)
+    run_all_cells(page, lab, "12_measure_first.ipynb", "12_measure_first.png")
+    assert outputs(page, ".jp-OutputArea-output img").count() >= 1  # Amdahl's prediction against measurement
+    profiles = outputs(page, ".jp-OutputArea-output iframe")
+    assert profiles.count() >= 2, "pyinstrument's views are not drawn"
+    for index in range(profiles.count()):  # each view draws its call tree inside its frame
+        frame = page.frame_locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-OutputArea-output iframe").nth(index)
+        frame.locator(".call-stack-view .frame").first.wait_for(timeout=30_000)
     assert outputs(page, '[data-mime-type="application/vnd.jupyter.stderr"]').count() == 0
     after = {name: (lab.notebooks / name).read_bytes() for name in before}
     assert after == before, "running the notebooks in the browser must not save them"

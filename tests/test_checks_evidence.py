@@ -4,7 +4,9 @@ their results were asked for, results taken inside callbacks; under fork and spa
 import multiprocessing
 import os
 import pickle
+import sys
 import threading
+import time
 from concurrent.futures import as_completed
 from functools import partial
 
@@ -104,6 +106,8 @@ def test_same_function_compares_module_and_name():
     (42, "Pass your function itself"),
     (lambda executor: None, "The checker calls your function as run\\(executor, numbers\\)"),
     (lambda executor, numbers: 1 / 0, "ZeroDivisionError"),
+    (lambda executor, numbers: numbers.no_such_method(), "raised AttributeError: 'list' object has no attribute"),
+    (lambda executor, numbers: pickle.dumps(lambda: 1), "cannot be pickled or imported"),
 ])
 def test_call_answer_turns_failures_into_hints(answer, phrase):
     with pytest.raises(CheckFailed, match=phrase):
@@ -111,4 +115,47 @@ def test_call_answer_turns_failures_into_hints(answer, phrase):
 
 
 def test_describe_names_type_and_length():
+    import numpy as np
+
     assert describe([1, 2]) == "list of length 2" and describe(3) == "int" and describe("ab") == "str"
+    assert describe(np.float64(1.0)) == "float64" and describe(np.array(2.0)) == "ndarray"
+
+
+def test_cancel_and_running_behave_as_in_an_unrecorded_pool(capsys):
+    """A queued job cannot be cancelled, a pending one can (lesson 02); the recorded futures say
+    the same as the pool's own, and a cancelled job is not counted as finished."""
+    with RecordingPool(1) as pool:
+        futures = [pool.submit(sleep_for, 1.5) for _ in range(4)]  # long: job 0 still runs when cancel() is called
+        time.sleep(0.3)
+        assert futures[0].running()
+        assert [future.cancel() for future in futures[1:]] == [False, True, True]
+    assert [future.cancelled() for future in futures] == [False, False, True, True]
+    assert pool.finishing_order() == [0, 1]
+    assert "exception calling callback" not in capsys.readouterr().err
+
+
+def test_work_done_in_the_notebooks_process_is_seen(context):
+    def honest(executor, numbers):
+        return list(executor.map(collatz_steps, numbers))
+
+    def recomputes(executor, numbers):
+        list(executor.map(collatz_steps, numbers))
+        return [collatz_steps(n) for n in numbers]
+
+    def in_a_thread(executor, numbers):
+        futures = [executor.submit(collatz_steps, n) for n in numbers]
+        done = []
+        for future in futures:  # a callback runs in a thread of this process
+            future.add_done_callback(lambda f, n=len(done): done.append(collatz_steps(27)))
+        return [future.result() for future in futures]
+
+    with RecordingPool(2, mp_context=context) as pool:
+        assert call_answer(honest, pool, [27, 97], expected_signature="f(executor, numbers)",
+                           not_here=[collatz_steps]) == [111, 118]
+        for cheat in (recomputes, in_a_thread):
+            with pytest.raises(CheckFailed, match="collatz_steps ran .* in the notebook's own process"):
+                call_answer(cheat, pool, [27, 97], expected_signature="f(executor, numbers)", not_here=[collatz_steps])
+    with RecordingPool(2, mp_context=context) as unused:  # serial code: left to the checker's own hint
+        assert call_answer(lambda executor, numbers: [collatz_steps(n) for n in numbers], unused, [27],
+                           expected_signature="f(executor, numbers)", not_here=[collatz_steps]) == [111]
+    assert sys.getprofile() is None and threading.getprofile() is None

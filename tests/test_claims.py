@@ -4,6 +4,8 @@
   sentence it checks and the values it was decided on.
 * Every lesson has claim cells (tag ``claim``), each collapsed, without output, calling ``claim``
   with a sentence that its text really says; no ``claim(...)`` call hides in another cell.
+* Nothing a claim cell defines is used by a later cell: the website, the student and the live
+  copies leave claim cells out, and the lesson must run the same without them.
 * A false claim fails its notebook under nbval: a copy of a lesson whose first claim is negated
   fails, and the failure quotes that claim's sentence.
 """
@@ -96,6 +98,54 @@ def test_every_lesson_checks_its_claims_in_claim_cells(path):
             elif normalized(sentence) not in prose:
                 problems.append(f"the claim {sentence!r} is not a sentence of the lesson's text")
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def bound_names(code):
+    """The names a cell's code binds in the notebook's namespace: assignments, loop and ``with``
+    targets, imports, functions, classes (not the variables local to a comprehension, a lambda or
+    a function body)."""
+    names = set()
+
+    def visit(node):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+            return
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(code))
+    return names
+
+
+def used_names(code):
+    return {node.id for node in ast.walk(ast.parse(code)) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_later_cell_needs_what_a_claim_cell_defines(path):
+    cells = [c for c in load(path)["cells"] if c["cell_type"] == "code"]
+    problems = []
+    for i, cell in enumerate(cells):
+        if "claim" not in tags(cell):
+            continue
+        defined = bound_names(code_of(cell)) - {"claim"}
+        for later in cells[i + 1:]:
+            if "claim" not in tags(later) and defined & used_names(code_of(later)):
+                problems.append(f"{sorted(defined & used_names(code_of(later)))} set in claim cell "
+                                f"{source(cell)[:50]!r} and read by {source(later)[:50]!r}")
+    assert not problems, f"{path.name}: the lesson would change without its claim cells:\n  " + "\n  ".join(problems)
+
+
+def test_a_name_defined_in_a_claim_cell_and_read_later_is_found():
+    assert bound_names("import numpy as np\nfor k in range(3):\n    ratio = k\nclaim(ratio > 1, 's')") == {"np", "k", "ratio"}
+    assert bound_names("claim(all(r > 0 for r in rows), 's')\ndef f(x):\n    y = x") == {"f"}
+    assert used_names("print(ratio)") == {"print", "ratio"}
 
 
 class _NegateFirstClaim(ast.NodeTransformer):

@@ -94,14 +94,30 @@ def test_compiled_intervals_are_lesson_06s_quantiles_of_its_statistics(returns):
 
 def test_same_seed_same_intervals_whatever_the_threads(returns):
     reference = compiled.compiled_ci(returns, 300, seed=8)
-    previous = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
+    with compiled.numba_threads(1):
         assert compiled.compiled_ci(returns, 300, seed=8).equals(reference)
-    finally:
-        numba.set_num_threads(previous)
     assert compiled.compiled_ci(returns, 300, seed=8).equals(reference)
     assert not compiled.compiled_ci(returns, 300, seed=9).equals(reference)
+
+
+def test_numba_threads_sets_the_number_for_the_block_only_and_never_above_those_launched():
+    before = numba.get_num_threads()
+    with compiled.numba_threads(1):
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before
+    with compiled.numba_threads(numba.config.NUMBA_NUM_THREADS + 5):
+        assert numba.get_num_threads() == numba.config.NUMBA_NUM_THREADS
+    with pytest.raises(RuntimeError), compiled.numba_threads(1):
+        raise RuntimeError("the block fails")
+    assert numba.get_num_threads() == before
+
+
+def test_a_parallel_float_sum_agrees_across_thread_counts_to_12_digits():
+    values = np.random.default_rng(1).lognormal(size=100_001)
+    with compiled.numba_threads(1):
+        one_thread = compiled.sum_of_squares_parallel(values)
+    assert compiled.sum_of_squares_parallel(values) == pytest.approx(one_thread, rel=1e-12, abs=0)
+    assert one_thread == pytest.approx(float(np.sum(values * values)), rel=1e-12, abs=0)
 
 
 def test_compiled_agrees_with_pandas_within_monte_carlo_error(returns):
@@ -133,6 +149,13 @@ def test_lecture_functions():
     prices = np.array([10.0, 12.0, 9.0, 11.0, 6.0, 13.0])
     assert compiled.max_drawdown_python(prices) == pytest.approx(0.5)
     assert compiled.max_drawdown_numba(prices) == pytest.approx(0.5)
+    walk = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.001, 10_000)))
+    assert compiled.max_drawdown_python(walk.tolist()) == compiled.max_drawdown_numba(walk)  # to the last bit
     assert compiled.sum_of_squares_parallel(np.arange(4.0)) == 14.0
-    with pytest.raises(numba.core.errors.TypingError):
+
+
+def test_numbas_typing_error_is_no_type_error():
+    with pytest.raises(numba.core.errors.TypingError) as failure:
         numba.njit(compiled.rv_with_pandas)(pd.DataFrame({"x": [1.0]}))
+    assert isinstance(failure.value, numba.core.errors.NumbaError) and not isinstance(failure.value, TypeError)
+    assert "Cannot determine Numba type of <class 'pandas.DataFrame'>" in str(failure.value)

@@ -1,9 +1,15 @@
-"""Lesson 08: the race condition is reproducible, its fixes work, the jobs do what they say."""
+"""Lesson 08: the race condition is reproducible, its fixes work, the race that hides under the
+GIL shows with hand-over words, the jobs and the cost measurements do what they say."""
 import asyncio
+import multiprocessing
+import sys
+import threading
+from collections import Counter
 
 import pytest
 
 from helpers import concurrency_types as ct
+from helpers import free_threading as ft
 
 
 @pytest.mark.parametrize("n_threads, rounds", [(2, 50), (4, 20)])
@@ -20,13 +26,64 @@ def test_jobs():
     assert ct.wait_io(0) == 0
     assert asyncio.run(ct.wait_io_async(0)) == 0
     assert ct.cpu_work(10) == sum(i * i % 7 for i in range(10))
-    assert ct.worker_memory_mb() > 1
+    assert ct.cpu_work is ft.cpu_work and ct.worker_rss_mb() > 1
 
 
-def test_outlook_names_the_running_python():
-    import sys
-    lines = ct.python_outlook()
-    assert lines[0] == f"Python {sys.version_info.major}.{sys.version_info.minor}" and len(lines) == 3
+def test_a_worker_counted_as_pss_costs_less_than_its_rss():
+    rss, share = ct.worker_memory_mb(max_workers=2, hold=0.1)
+    assert 1 < share < rss
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="no fork on this platform")
+def test_fork_warns_in_a_process_with_threads_from_python_3_12():
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        warned = ct.fork_start_warnings()
+    finally:
+        release.set()
+        other.join()
+    if sys.version_info >= (3, 12):
+        assert warned and "fork()" in warned[0]
+    else:
+        assert warned == []
+
+
+def test_plain_words_lose_nothing_under_the_gil_and_hand_over_words_always_lose():
+    text = ct.word_chunks(n_chunks=4, words_per_chunk=2000)
+    with ct.switching_often():
+        plain = ct.unprotected_count(text)
+    if ft.gil_enabled():
+        assert plain == dict(Counter(word for chunk in text for word in chunk))
+    short = ct.word_chunks(n_chunks=4, words_per_chunk=100)
+    for _ in range(3):
+        forced = ct.unprotected_count(ct.handing_over(short))
+        assert sum(forced.values()) < 400
+
+
+def test_switching_often_restores_the_interval():
+    before = sys.getswitchinterval()
+    with pytest.raises(KeyError), ct.switching_often():
+        assert sys.getswitchinterval() == pytest.approx(1e-6)
+        raise KeyError
+    assert sys.getswitchinterval() == before
+
+
+def test_hand_over_words_are_the_plain_words_and_the_turnstile_sees_the_threads():
+    turnstile = ct.Turnstile(2, gate=0.05)
+    chunks = ct.handing_over([["pool", "lock"], ["pool"]], turnstile)
+    assert chunks == [["pool", "lock"], ["pool"]] and {"pool": 1}[chunks[0][0]] == 1
+    assert hash(chunks[0][0]) == hash("pool") and turnstile.main_thread_hashes() == 2
+    counts = Counter()
+    threads = [threading.Thread(target=counts.update, args=(chunk,)) for chunk in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counts == {"pool": 2, "lock": 1}
+    assert turnstile.counting_threads() == 2 and turnstile.most_at_once == 2
+    assert sum(turnstile.hashes.values()) - turnstile.main_thread_hashes() == 3
 
 
 @pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])

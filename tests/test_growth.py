@@ -19,8 +19,15 @@ def test_closed_form_with_log_utility_and_full_depreciation(solver):
     p = g.Params(sigma=1.0, delta=1.0)
     solution = solver(p, n_points=80, tol=1e-7)
     exact = p.alpha * p.beta * solution.grid**p.alpha
-    inside = (exact > solution.grid[0]) & (exact < solution.grid[-1])
-    assert np.max(np.abs(solution.policy[inside] / exact[inside] - 1)) < 0.01  # linear interpolation error
+    assert np.all((exact > solution.grid[0]) & (exact < solution.grid[-1]))  # between k and k*: inside the grid
+    assert np.max(np.abs(solution.policy / exact - 1)) < 0.01  # linear interpolation error
+
+
+def test_log_utility_is_the_limit_of_crra_utility_at_sigma_one():
+    c = np.array([0.3, 1.0, 2.5])
+    assert np.allclose(g.utility(c, 1 + 1e-7), np.log(c), atol=1e-6)
+    assert np.allclose(g.utility(c, 1 - 1e-7), np.log(c), atol=1e-6)
+    assert np.array_equal(g.utility(c, 1.0), np.log(c))
 
 
 def test_the_three_solvers_agree():
@@ -54,3 +61,13 @@ def test_steady_capital_is_the_formula_and_names_its_process():
     assert g.solve_steady_capital(0.97).capital > result.capital  # more patient, more capital
     with pytest.raises(ValueError, match="strictly between 0 and 1"):
         g.solve_steady_capital(1.0)
+
+
+def test_one_more_compiled_update_of_a_solution_is_its_next_iteration():
+    p = g.Params()
+    solution = g.solve_vfi_numba(p, n_points=50, tol=1e-6)
+    one_more = g.solve_vfi_numba(p, n_points=50, tol=0.0, max_iter=len(solution.distances) + 1)
+    value, policy = g.bellman_update_numba(solution.grid, solution.value, p)
+    np.testing.assert_array_equal(value, one_more.value)
+    np.testing.assert_array_equal(policy, one_more.policy)
+    assert np.max(np.abs(value - solution.value)) < p.beta * solution.distances[-1] * 1.01  # a contraction

@@ -131,9 +131,23 @@ def test_the_verdict_never_promises_more_than_the_cores_allow():
     assert sc.expected_speedup(1.0, 2, one_core) == 1.0
     _, verdict = sc.check_measurement(2.0, 1.0, 2, one_core)
     assert verdict.status == "WARN" and "expect at most about 1.0x from processes" in verdict.text
-    eight = sc.Cores(8, 4, 8, None)  # hyper-threads: only the physical cores count
-    assert sc.expected_speedup(1.9, 2, eight) == pytest.approx(3.8)
-    assert sc.check_measurement(2.0, 1.9, 2, eight)[1].status == "OK"
+    assert "(Amdahl's law on 1 core, lesson 12)" in verdict.text
+    half_a_core = sc.Cores(8, 8, 8, 0.5)  # a container's quota below one CPU
+    assert sc.expected_speedup(1.9, 2, half_a_core) == 1.0
+    assert sc.expected_speedup(2.5, 2, sc.Cores(4, 4, 4, None)) == 4.0  # noise above ideal: no serial share
+
+
+def test_the_verdict_is_amdahls_law_with_the_serial_share_the_measurement_implies():
+    """1.9x on 2 workers means a serial share s with 1 / (s + (1 - s) / 2) = 1.9, s = 1/19; on 4
+    physical cores (8 hyper-threads) Amdahl's law then allows 1 / (s + (1 - s) / 4)."""
+    eight = sc.Cores(8, 4, 8, None)
+    share = 2 / 1.9 - 1
+    assert sc.expected_speedup(1.9, 2, eight) == pytest.approx(1 / (share + (1 - share) / 4))
+    assert sc.expected_speedup(1.9, 2, sc.Cores(2, 2, 2, None)) == pytest.approx(1.9)  # the measured pool itself
+    _, verdict = sc.check_measurement(2.0, 1.9, 2, eight)
+    assert verdict.status == "OK"
+    assert "as if 5% of the work could not be shared" in verdict.text
+    assert "expect at most about 3.5x from processes (Amdahl's law on 4 cores, lesson 12)" in verdict.text
 
 
 def test_a_slow_pool_on_sleeping_jobs_is_a_warning():

@@ -2,7 +2,8 @@
 `python -m http.server` serves it on loopback, and headless Chromium opens the home page and
 every lesson.
 
-On each lesson page: its title; its plots as images; the helper code ``show_source`` prints; lesson 04's progress bars drawn as widgets
+On each lesson page: its title; its plots as images; the helper code ``show_source`` prints; lesson 12's
+sampling profiles drawn in their frames; lesson 04's progress bars drawn as widgets
 from the saved widget state, full; lesson 09's maths typeset by MathJax; every solution folded;
 links that launch the notebook on Binder and Colab and download it. Across the whole site, no
 internal link (page, image, script, anchor) points at nothing, and every page passes axe-core's
@@ -44,6 +45,7 @@ def lesson_facts(path):
             "solutions": sum(c.cell_type == "code" and "solution" in c.metadata.get("tags", [])
                              for c in notebook.cells),
             "maths": any("$$" in c.source for c in notebook.cells if c.cell_type == "markdown"),
+            "profiles": sum("<iframe" in o.get("data", {}).get("text/html", "") for o in outputs),
             "sources": sum("```python" in o.get("data", {}).get("text/markdown", "") for o in outputs)}
 
 
@@ -103,8 +105,9 @@ def test_lesson_page(served, page, path):  # noqa: F811
     facts = lesson_facts(path)
     page.goto(f"{served}/notebooks/{path.stem}.html")
     page.wait_for_load_state("load")
-    assert page.title().startswith(facts["title"])
-    assert page.locator("article h1").first.inner_text().startswith(facts["title"])
+    title = facts["title"].replace("'", "\u2019")  # the site's typography curls apostrophes
+    assert page.title().startswith(title)
+    assert page.locator("article h1").first.inner_text().startswith(title)
 
     if facts["plots"]:
         page.wait_for_function("""() => {
@@ -119,6 +122,13 @@ def test_lesson_page(served, page, path):  # noqa: F811
     if facts["sources"]:  # show_source's Markdown output, drawn as highlighted code
         shown = page.locator("article .cell_output div[class*='highlight-python']").count()
         assert shown >= facts["sources"]
+    if facts["profiles"]:  # pyinstrument's views, each drawing its call tree in its own frame
+        frames = page.locator("article .cell_output iframe")
+        assert frames.count() == facts["profiles"]
+        assert all(frames.evaluate_all("els => els.map(e => Boolean(e.getAttribute('title')))"))
+        for index in range(facts["profiles"]):
+            page.frame_locator("article .cell_output iframe").nth(index).locator(
+                ".call-stack-view .frame").first.wait_for(timeout=30_000)
     if facts["maths"]:
         page.wait_for_selector("article mjx-container", timeout=30_000)
         assert "$$" not in page.locator("article").inner_text(), "some maths was left as TeX"

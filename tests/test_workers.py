@@ -1,5 +1,7 @@
 """The worker functions of lessons 01-05, run directly and in a real pool."""
 import math
+import multiprocessing
+import os
 import pickle
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -142,3 +144,24 @@ def test_unreliable_square_counts_attempts_across_worker_processes(tmp_path):
             first.result()
         assert executor.submit(workers.unreliable_square, 9, str(tmp_path)).result() == 81
     assert workers.attempts_made(9, str(tmp_path)) == 2
+
+
+def test_worker_pid_names_the_process_that_ran_the_job():
+    assert workers.worker_pid() == os.getpid()
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_start_workers_returns_once_every_worker_has_answered(method):
+    """Under spawn a worker starts only when a job finds no idle one, and takes a while to get
+    going: start_workers returns once all of them have run a job, in processes of their own."""
+    context = multiprocessing.get_context(method)
+    with ProcessPoolExecutor(max_workers=3, mp_context=context) as executor:
+        assert workers.start_workers(executor, 3) == 3
+        assert len(multiprocessing.active_children()) == 3
+        assert os.getpid() not in set(executor.map(workers.worker_pid, [0.0] * 3))
+
+
+def test_start_workers_says_so_when_the_pool_is_too_small():
+    with ProcessPoolExecutor(max_workers=1) as executor:
+        with pytest.raises(RuntimeError, match="only 1 of 2 workers"):
+            workers.start_workers(executor, 2, seconds=0, rounds=3)

@@ -20,10 +20,13 @@ finish in an order the checker picks (a reordering executor).
 import io
 import os
 import pickle
+import re
+import sys
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -87,17 +90,32 @@ class TracedFuture(Future):
         self.callbacks += 1
         super().add_done_callback(partial(_run_callback, fn))
 
+    # The pool's own future (``_inner``) decides, as in an unrecorded pool, whether the job can
+    # still be cancelled and whether it is running.
+    def cancel(self):
+        return self._inner.cancel() and super().cancel()
+
+    def running(self):
+        return not self.done() and self._inner.running()
+
 
 _inside = threading.local()
 
 
 def _run_callback(fn, future):
-    """Run a student's done-callback, noting that code it runs is inside a callback."""
+    """Run a student's done-callback, noting that code it runs is inside a callback (and, while
+    :func:`calls_in_this_process` watches, what it calls: the pool's thread that runs callbacks
+    may have started before the watch, out of its reach on Python 3.11)."""
     _inside.future = future
+    watch, previous = _watch[0], sys.getprofile()
+    if watch is not None:
+        sys.setprofile(watch)
     try:
         fn(future)
     finally:
         _inside.future = None
+        if watch is not None:
+            sys.setprofile(previous)
 
 
 class _Recording:
@@ -119,11 +137,14 @@ class _Recording:
                                     _pickled_size((fn, args, kwargs)) if self.measure_bytes else 0)
             self.submissions.append(submission)
         delay = self.delays(index) if callable(self.delays) else (self.delays[index] if index < len(self.delays) else 0)
-        inner = super().submit(traced_call, fn, args, kwargs, delay)
+        future._inner = inner = super().submit(traced_call, fn, args, kwargs, delay)
         inner.add_done_callback(partial(self._arrived, submission))
         return future
 
     def _arrived(self, submission, inner):
+        if inner.cancelled():  # cancelled before it ran (cancel(), or shutdown(cancel_futures=True))
+            submission.future.cancel()
+            return
         with self._lock:
             submission.finished_at = len(self.finished)
             self.finished.append(submission.index)
@@ -250,12 +271,59 @@ def notebook_names(value):
     return sorted(set(finder.found))
 
 
-def call_answer(function, *args, expected_signature, **kwargs):
+@contextmanager
+def calls_in_this_process(functions):
+    """Note, while the block runs, every call of ``functions`` made in this process, in any of its
+    threads (a list of their names). Work a pool should have done, done here instead or done
+    again, shows up in it, even where the values it gives are the workers' own."""
+    codes = {function.__code__ for function in functions}
+    seen = []
+
+    def profile(frame, event, arg):
+        if event == "call" and frame.f_code in codes:
+            seen.append(frame.f_code.co_name)
+
+    if not codes:
+        yield seen
+        return
+    every_thread = getattr(threading, "setprofile_all_threads", None)  # Python 3.12+
+    previous, previous_threads, previous_watch = sys.getprofile(), threading.getprofile(), _watch[0]
+    (every_thread or sys.setprofile)(profile)
+    threading.setprofile(profile)  # threads started inside the block (3.11)
+    _watch[0] = profile  # done-callbacks, wherever they run (see _run_callback)
+    try:
+        yield seen
+    finally:
+        _watch[0] = previous_watch
+        threading.setprofile(previous_threads)
+        if every_thread:
+            every_thread(previous_threads)
+        sys.setprofile(previous)
+
+
+_watch = [None]  # the profile function of the watch in progress, if any
+
+
+def call_answer(function, *args, expected_signature, not_here=(), **kwargs):
     """Call the student's ``function`` with the checker's arguments; turn what commonly goes
-    wrong into a hint instead of a traceback from inside the checker."""
+    wrong into a hint instead of a traceback from inside the checker. ``not_here``: functions
+    that only the pool's workers may run: an answer that ran them on the recording pool among
+    ``args`` and here as well (results computed again in the notebook) fails. One that never used
+    the pool is left to the checker, whose hint for serial code says more."""
     if not callable(function):
         raise CheckFailed(f"Pass your function itself, without parentheses: the checker calls it as "
                           f"{expected_signature}. Got {type(function).__name__}.")
+    with calls_in_this_process(not_here) as here:
+        answer = _call(function, args, kwargs, expected_signature)
+    pools = [arg for arg in args if isinstance(arg, _Recording)]
+    if here and any(pool.calls_of(f) for pool in pools for f in not_here):
+        raise CheckFailed(f"{here[0]} ran {len(here)} time(s) in the notebook's own process while your "
+                          "function worked: every call of it belongs in the pool's workers. Take each result "
+                          "from its future; do not compute it (again) here.")
+    return answer
+
+
+def _call(function, args, kwargs, expected_signature):
     try:
         return function(*args, **kwargs)
     except CheckFailed:
@@ -266,7 +334,9 @@ def call_answer(function, *args, expected_signature, **kwargs):
                               f"{error}. Give it exactly these parameters.") from None
         raise CheckFailed(f"Your function raised TypeError: {error}") from None
     except (pickle.PicklingError, AttributeError, BrokenProcessPool) as error:
-        if isinstance(error, AttributeError) and "pickle" not in str(error) and "attribute" not in str(error):
+        # pickle's own AttributeErrors: "Can't pickle local object ...", "Can't get attribute ...
+        # on <module '__main__'>" (a worker that cannot find a notebook's function)
+        if isinstance(error, AttributeError) and not re.search(r"Can't (pickle|get)", str(error)):
             raise CheckFailed(f"Your function raised AttributeError: {error}") from None
         raise CheckFailed("A worker could not receive a job: something you send it (a function defined in "
                           "the notebook, a lambda, an open file) cannot be pickled or imported there. Send "
@@ -277,5 +347,8 @@ def call_answer(function, *args, expected_signature, **kwargs):
 
 def describe(value):
     """A short description of ``value``'s type and size, for "expected ..., got ..." hints."""
-    size = f" of length {len(value)}" if hasattr(value, "__len__") and not isinstance(value, (str, bytes)) else ""
+    try:
+        size = "" if isinstance(value, (str, bytes)) else f" of length {len(value)}"
+    except TypeError:  # no length, or a 0-d array whose __len__ refuses
+        size = ""
     return f"{type(value).__name__}{size}"
