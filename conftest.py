@@ -2,6 +2,9 @@
 
 * Every notebook kernel starts with ``tests/ipython_startup`` (see the file there), so the
   start method can be forced to ``spawn`` without touching the notebooks.
+* The lessons' simulated panel is written into ``data/`` first when it holds none, once, before
+  any test runs: tests in parallel processes (pytest-xdist) then all read the same files, and none
+  finds them half written.
 * Every process the session starts (kernels, pool workers, Dask workers, the JupyterLab server)
   inherits a marker in its environment. When the session ends, a process still carrying the
   marker was left behind: the run fails and the process is named and ended. Under pytest-xdist
@@ -32,6 +35,9 @@ def pytest_configure(config):
     # The debugger's "frozen modules" warning on kernel start is noise for the tests.
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     config._course_ipython_dir = ipython_dir
+    if not hasattr(config, "workerinput"):  # the one process that starts the others, or the only one
+        from helpers.data import ensure_data
+        ensure_data(ROOT / "data")
 
 
 def _own_multiprocessing_helper(proc, me):

@@ -127,10 +127,13 @@ def test_cancel_and_running_behave_as_in_an_unrecorded_pool(capsys):
     with RecordingPool(1) as pool:
         futures = [pool.submit(sleep_for, 1.5) for _ in range(4)]  # long: job 0 still runs when cancel() is called
         time.sleep(0.3)
+        # One worker: job 0 runs, job 1 waits in the call queue (job 2 may have joined it there
+        # once job 0 left it), job 3 is still pending.
         assert futures[0].running()
-        assert [future.cancel() for future in futures[1:]] == [False, True, True]
-    assert [future.cancelled() for future in futures] == [False, False, True, True]
-    assert pool.finishing_order() == [0, 1]
+        assert not futures[1].cancel() and futures[3].cancel()
+        maybe_queued = futures[2].cancel()
+    assert [future.cancelled() for future in futures] == [False, False, maybe_queued, True]
+    assert pool.finishing_order() == [0, 1] + ([] if maybe_queued else [2])
     assert "exception calling callback" not in capsys.readouterr().err
 
 

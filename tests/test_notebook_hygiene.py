@@ -159,3 +159,19 @@ def test_every_plot_has_an_alt_text(path):
                and any("image/png" in o.get("data", {}) for o in c.get("outputs", []))
                and len(str(c["metadata"].get("mystnb", {}).get("image", {}).get("alt", "")).split()) < 4]
     assert not missing, f"{path.name}: plots without an alt text (mystnb.image.alt, a few words at least): {missing}"
+
+
+def test_the_instructors_schedule_gives_each_lesson_its_own_minutes():
+    """INSTRUCTORS.md's schedule table repeats the minutes each lesson's first cell states, and
+    adds them up right."""
+    guide = (ROOT / "INSTRUCTORS.md").read_text(encoding="utf-8")
+    table = {n: (int(t), int(e)) for n, t, e in re.findall(r"^\| (\d\d) [^|]+\| (\d+) \| (\d+) \|", guide, re.M)}
+    stated = {}
+    for path in NOTEBOOKS:
+        time = re.search(r"\*\*Time\.\*\* about (\d+) minutes of teaching and (\d+) minutes of exercises",
+                         source(load(path)["cells"][0]))
+        assert time, f"{path.name}: no '**Time.** about N minutes of teaching and M minutes of exercises' line"
+        stated[path.name[:2]] = (int(time[1]), int(time[2]))
+    assert table == stated
+    total = re.search(r"^\| \*\*all\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|", guide, re.M)
+    assert total and (int(total[1]), int(total[2])) == tuple(map(sum, zip(*stated.values())))
