@@ -177,13 +177,18 @@ def resolve(python, platform):
     return subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=600)
 
 
-@pytest.fixture(scope="module")
-def resolutions():
+def require_resolution(what):
+    """Skip, saying why, when the package index cannot be reached; in CI (``CI=true``) fail instead."""
     reason = why_resolution_cannot_run()
     if reason:
         if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must resolve the pinned set for every supported Python, but {reason}")
+            pytest.fail(f"CI must {what}, but {reason}")
         pytest.skip(f"cannot resolve the pinned set: {reason}")
+
+
+@pytest.fixture(scope="module")
+def resolutions():
+    require_resolution("resolve the pinned set for every supported Python")
     with ThreadPoolExecutor(4) as pool:  # uv mostly waits on the index: run pairs side by side
         return dict(zip(PAIRS, pool.map(lambda pair: resolve(*pair), PAIRS)))
 
@@ -213,10 +218,6 @@ NEXT_PYTHON = "3.15.0"
 @pytest.mark.xfail(reason=f"Python {NEXT_PYTHON}: {setup_check.WITHOUT_WHEELS[(False, (3, 15))]} no wheels yet",
                    strict=False, raises=AssertionError)
 def test_the_next_python_resolves_from_wheels():
-    reason = why_resolution_cannot_run()
-    if reason:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI must try the pinned set on Python {NEXT_PYTHON}, but {reason}")
-        pytest.skip(f"cannot resolve the pinned set: {reason}")
+    require_resolution(f"try the pinned set on Python {NEXT_PYTHON}")
     done = resolve(NEXT_PYTHON, "x86_64-manylinux_2_28")
     assert done.returncode == 0, done.stderr
